@@ -1,0 +1,47 @@
+# The targets people and CI both call. Everything runs from .venv, made from the lock file.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+export SILKWAY_DATABASE_URL ?= sqlite:///$(CURDIR)/var/silkway.db
+
+.PHONY: run test lint unit bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+var:
+	mkdir -p var
+
+run: $(STAMP) var
+	$(BIN)/silkway db upgrade
+	$(BIN)/silkway demo load
+	$(BIN)/silkway serve --host 127.0.0.1 --port $(PORT)
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests migrations
+	$(BIN)/ruff format --check src tests migrations
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	@echo "Benchmarks arrive with the benchmarks issue; nothing to run yet." && exit 1
+
+# Regenerate the lock file after editing pyproject.toml's dependencies (needs uv on PATH).
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var/*.db

@@ -1,0 +1,1 @@
+"""Accounts of Silkway's users, their roles and the state they belong to."""

@@ -1,0 +1,95 @@
+"""The one place that wires Silkway: settings, reference data, storage, security — nothing imports it back."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+
+from silkway.auth.passwords import Argon2Hasher
+from silkway.auth.tokens import TokenIssuer
+from silkway.places.reference import ReferenceData
+from silkway.services import Services
+from silkway.settings import Settings
+from silkway.shared.clock import Clock, SystemClock
+from silkway.storage.engine import make_engine
+from silkway.storage.queries import Queries
+from silkway.storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class TransitPlaces:
+    """The reference data, as the transit domain asks for it."""
+
+    def __init__(self, reference: ReferenceData) -> None:
+        self._reference = reference
+
+    def office_country(self, code: str) -> str | None:
+        office = self._reference.offices.get(code)
+        return None if office is None else office.country
+
+    def crossing_code(self, exit_office: str, entry_office: str) -> str | None:
+        crossing = self._reference.crossing_between(exit_office, entry_office)
+        return None if crossing is None else crossing.code
+
+    def is_member(self, country: str) -> bool:
+        return self._reference.is_member(country)
+
+    def is_hs6(self, code: str) -> bool:
+        return self._reference.is_hs6(code)
+
+    def is_currency(self, code: str) -> bool:
+        return self._reference.is_currency(code)
+
+
+def build(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    reference: ReferenceData | None = None,
+    fast_hashing: bool = False,
+) -> Services:
+    """Wire a Silkway from settings (read from the environment when not given)."""
+    settings = settings or Settings.from_env()
+    settings.check()
+    clock = clock or SystemClock()
+    reference = reference or ReferenceData.load()
+    places = TransitPlaces(reference)
+    engine = make_engine(settings.database_url)
+    return Services(
+        settings=settings,
+        clock=clock,
+        reference=reference,
+        places=places,
+        uow=lambda: SqlUnitOfWork(engine, places),
+        queries=Queries(engine, places),
+        hasher=Argon2Hasher(fast=fast_hashing or settings.env == "test"),
+        tokens=TokenIssuer(secret=settings.secret_key, minutes=settings.token_minutes, clock=clock),
+        close=engine.dispose,
+    )
+
+
+def migrate(database_url: str) -> None:
+    """Bring the database schema to the newest migration (`alembic upgrade head`)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["url"] = database_url
+    command.upgrade(config, "head")
+
+
+def is_empty(services: Services) -> bool:
+    """Whether no account exists yet (a first start)."""
+    return not any(services.queries.accounts(c) for c in services.reference.member_states)
+
+
+def create_web_app() -> FastAPI:
+    """The ASGI app for uvicorn, wired from the environment (`uvicorn --factory`)."""
+    from silkway.web.app import create_app
+
+    return create_app(build())

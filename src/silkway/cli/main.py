@@ -1,0 +1,135 @@
+"""`silkway`: serve, migrate, load demo data, simulate traffic. Domain errors become a message and exit 2."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from silkway.settings import Settings, SettingsError
+from silkway.shared.errors import DomainError, ServiceUnavailable
+
+app = typer.Typer(help="Silkway: cargo transit declared once, inspected once.", no_args_is_help=True)
+db = typer.Typer(help="The database.", no_args_is_help=True)
+demo = typer.Typer(help="Demo data for the embedded pilot.", no_args_is_help=True)
+app.add_typer(db, name="db")
+app.add_typer(demo, name="demo")
+err = Console(stderr=True)
+out = Console()
+
+EXIT_INPUT = 2
+EXIT_UNAVAILABLE = 3
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=16)] = 1,
+) -> None:
+    """Serve the web app and the API (migrating and loading demo data first, outside production)."""
+    import uvicorn
+
+    from silkway import bootstrap
+    from silkway.demo import load_demo
+
+    settings = _settings()
+    bootstrap.migrate(settings.database_url)
+    if settings.load_demo:
+        services = bootstrap.build(settings)
+        load_demo(services)
+        services.close()
+    out.print(f"Silkway on [bold]http://{host}:{port}[/] — API docs at http://{host}:{port}/docs")
+    uvicorn.run(
+        "silkway.bootstrap:create_web_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the database named by SILKWAY_DATABASE_URL."""
+    from silkway import bootstrap
+
+    settings = _settings()
+    _ensure_dir(settings.database_url)
+    bootstrap.migrate(settings.database_url)
+    out.print("database is at the newest migration")
+
+
+@demo.command("load")
+def demo_load() -> None:
+    """Create the demo accounts (password 'demo'), guarantees and risk rules that are missing."""
+    from silkway import bootstrap
+    from silkway.demo import load_demo
+
+    settings = _settings()
+    if settings.production:
+        err.print("[red]error:[/] demo data is never loaded with SILKWAY_ENV=production")
+        raise typer.Exit(EXIT_INPUT)
+    services = bootstrap.build(settings)
+    try:
+        added = load_demo(services)
+    finally:
+        services.close()
+    out.print(f"demo data loaded ({added} records added)")
+
+
+@app.command()
+def simulate(
+    transits: Annotated[int, typer.Option("--transits", min=1, max=100_000, help="How many transits to drive.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for a reproducible run.")] = 1,
+) -> None:
+    """Drive realistic transits across the region through the service layer and summarise them."""
+    from rich.progress import Progress
+
+    from silkway import bootstrap
+    from silkway.demo import load_demo
+    from silkway.simulation import simulate as run
+
+    settings = _settings()
+    services = bootstrap.build(settings)
+    try:
+        load_demo(services)
+        with Progress(console=out) as progress:
+            task = progress.add_task("transits", total=transits)
+            summary = run(services, transits=transits, seed=seed, on_done=lambda: progress.advance(task))
+    finally:
+        services.close()
+    out.print(summary.table())
+
+
+def _ensure_dir(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except DomainError as exc:
+        err.print(f"[red]error:[/] {exc.detail}")
+        for field, message in exc.fields.items():
+            err.print(f"  {field}: {message}")
+        sys.exit(EXIT_INPUT)
+    except ServiceUnavailable as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(EXIT_UNAVAILABLE)

@@ -1,0 +1,57 @@
+"""Settings, read once from the environment by `bootstrap` and passed down; never a module global."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SECRET = "silkway-development-secret-change-me"  # noqa: S105 - the known default production refuses
+
+
+class SettingsError(Exception):
+    """The environment asks for something unsafe or malformed."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    env: str = "development"
+    database_url: str = "sqlite:///var/silkway.db"
+    secret_key: str = DEFAULT_SECRET
+    token_minutes: int = 60 * 8
+    load_demo: bool = True
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read `SILKWAY_*` variables. Raises `SettingsError` when production runs with a default secret."""
+        env = os.environ if environ is None else environ
+        mode = env.get("SILKWAY_ENV", "development")
+        if mode not in ("development", "production", "test"):
+            raise SettingsError(f"SILKWAY_ENV must be development, production or test, not {mode!r}")
+        settings = cls(
+            env=mode,
+            database_url=env.get("SILKWAY_DATABASE_URL", f"sqlite:///{Path('var/silkway.db').resolve()}"),
+            secret_key=env.get("SILKWAY_SECRET_KEY", DEFAULT_SECRET),
+            token_minutes=_int(env, "SILKWAY_TOKEN_MINUTES", 60 * 8),
+            load_demo=mode != "production",
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.production and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
+            raise SettingsError(
+                "SILKWAY_ENV=production needs SILKWAY_SECRET_KEY set to a random secret of at least 32 characters"
+            )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        return int(env.get(name, default))
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None

@@ -1,0 +1,189 @@
+"""Read-only queries for pages and the API. They never write and never lock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from silkway.accounts.model import Account
+from silkway.shared.actors import Actor, Role
+from silkway.shared.mrn import Mrn
+from silkway.storage.repositories import SqlAccountRepository, SqlRiskRuleRepository, SqlTransitRepository
+from silkway.storage.tables import GuaranteeRow, TransitEventRow, TransitOfficeRow, TransitRow
+from silkway.transit.lifecycle import Transit
+from silkway.transit.ports import Places
+from silkway.transit.risk import RiskRule
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransitSummary:
+    mrn: str
+    status: str
+    holder: str
+    departure_office: str
+    destination_office: str
+    plate: str | None
+    submitted_at: datetime
+    updated_at: datetime
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CountryStatistics:
+    country: str
+    transits_by_status: dict[str, int]
+    presentations: int
+    inspections_decided: int
+    inspections_avoided: int
+    controls_recorded: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GuaranteeBalance:
+    reference: str
+    holder: str
+    cover: str
+    currency: str
+    committed: str
+    valid_until: datetime
+    revoked: bool
+
+
+class Queries:
+    """Every read the entrypoints need, each in its own short read-only transaction."""
+
+    def __init__(self, engine: Engine, places: Places) -> None:
+        self._engine = engine
+        self._places = places
+
+    def _session(self) -> Session:
+        return Session(self._engine)
+
+    def transit(self, mrn: Mrn) -> Transit | None:
+        with self._session() as session:
+            return SqlTransitRepository(session, self._places).get(mrn, for_update=False)
+
+    def transits(
+        self,
+        actor: Actor,
+        *,
+        status: str | None = None,
+        office: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[TransitSummary]:
+        """The transits `actor` may see, newest first: a carrier its own; customs and admins those whose
+        route touches their state; nobody else any."""
+        query = select(TransitRow)
+        if actor.role is Role.CARRIER:
+            query = query.where(TransitRow.holder == actor.username)
+        elif actor.role in (Role.CUSTOMS, Role.ADMIN):
+            touching = select(TransitOfficeRow.mrn).where(TransitOfficeRow.country == actor.country)
+            query = query.where(TransitRow.mrn.in_(touching))
+        else:
+            return Page(items=[], total=0, limit=limit, offset=offset)
+        if status:
+            query = query.where(TransitRow.status == status)
+        if office:
+            query = query.where(
+                TransitRow.mrn.in_(select(TransitOfficeRow.mrn).where(TransitOfficeRow.office == office))
+            )
+        with self._session() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(
+                query.order_by(TransitRow.submitted_at.desc(), TransitRow.mrn.desc()).limit(limit).offset(offset)
+            ).all()
+            items = [
+                TransitSummary(
+                    mrn=r.mrn,
+                    status=r.status,
+                    holder=r.holder,
+                    departure_office=r.departure_office,
+                    destination_office=r.destination_office,
+                    plate=r.plate,
+                    submitted_at=r.submitted_at,
+                    updated_at=r.updated_at,
+                )
+                for r in rows
+            ]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    def statistics(self, country: str) -> CountryStatistics:
+        """Counts for one state: its transits by status and what happened at its offices."""
+        with self._session() as session:
+            touching = select(TransitOfficeRow.mrn).where(TransitOfficeRow.country == country)
+            by_status = dict(
+                session.execute(
+                    select(TransitRow.status, func.count())
+                    .where(TransitRow.mrn.in_(touching))
+                    .group_by(TransitRow.status)
+                ).all()
+            )
+            prefix = f"{country}-%"
+            events = dict(
+                session.execute(
+                    select(TransitEventRow.type, func.count())
+                    .where(TransitEventRow.office.like(prefix))
+                    .group_by(TransitEventRow.type)
+                ).all()
+            )
+            decided = [
+                row.body.get("decision")
+                for row in session.scalars(
+                    select(TransitEventRow).where(
+                        TransitEventRow.office.like(prefix),
+                        TransitEventRow.type.in_(["presented", "arrived"]),
+                    )
+                )
+            ]
+        return CountryStatistics(
+            country=country,
+            transits_by_status={str(k): int(v) for k, v in by_status.items()},
+            presentations=len(decided),
+            inspections_decided=decided.count("inspect"),
+            inspections_avoided=decided.count("green"),
+            controls_recorded=int(events.get("control_recorded", 0)),
+        )
+
+    def risk_rules(self, country: str) -> Sequence[RiskRule]:
+        with self._session() as session:
+            return SqlRiskRuleRepository(session).for_country(country)
+
+    def accounts(self, country: str) -> Sequence[Account]:
+        with self._session() as session:
+            return SqlAccountRepository(session).of_country(country)
+
+    def guarantees(self, holder: str | None = None) -> list[GuaranteeBalance]:
+        with self._session() as session:
+            query = select(GuaranteeRow).order_by(GuaranteeRow.reference)
+            if holder is not None:
+                query = query.where(GuaranteeRow.holder == holder)
+            rows = session.scalars(query).all()
+            repo = SqlTransitRepository(session, self._places)
+            return [
+                GuaranteeBalance(
+                    reference=r.reference,
+                    holder=r.holder,
+                    cover=f"{r.cover_amount:.2f}",
+                    currency=r.currency,
+                    committed=f"{repo.committed(r.reference):.2f}",
+                    valid_until=r.valid_until,
+                    revoked=r.revoked,
+                )
+                for r in rows
+            ]

@@ -1,0 +1,164 @@
+"""The tables. Typed columns, one UTC-aware datetime type, a naming convention for constraints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which forgets the zone) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Amount = Numeric(18, 2, asdecimal=True)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, Decimal: Amount}
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool]
+    created_at: Mapped[datetime]
+
+
+class GuaranteeRow(Base):
+    __tablename__ = "guarantees"
+
+    reference: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64), index=True)
+    cover_amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    valid_until: Mapped[datetime]
+    revoked: Mapped[bool]
+
+
+class TransitRow(Base):
+    """The current state of a transit, projected from its events for lists and look-ups."""
+
+    __tablename__ = "transits"
+
+    mrn: Mapped[str] = mapped_column(String(18), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    holder: Mapped[str] = mapped_column(String(64), index=True)
+    departure_office: Mapped[str] = mapped_column(String(40))
+    destination_office: Mapped[str] = mapped_column(String(40))
+    plate: Mapped[str | None] = mapped_column(String(20), index=True)
+    guarantee_reference: Mapped[str] = mapped_column(String(40), index=True)
+    guarantee_amount: Mapped[Decimal]
+    version: Mapped[int]
+    submitted_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+
+
+class TransitOfficeRow(Base):
+    """The offices of a transit's itinerary, so officers can find the transits that concern them."""
+
+    __tablename__ = "transit_offices"
+
+    mrn: Mapped[str] = mapped_column(ForeignKey("transits.mrn", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    office: Mapped[str] = mapped_column(String(40), index=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+
+
+class TransitEventRow(Base):
+    __tablename__ = "transit_events"
+    __table_args__ = (UniqueConstraint("mrn", "seq", name="uq_transit_events_mrn_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    mrn: Mapped[str] = mapped_column(ForeignKey("transits.mrn", ondelete="CASCADE"))
+    seq: Mapped[int]
+    type: Mapped[str] = mapped_column(String(40))
+    office: Mapped[str | None] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+Index("ix_transit_events_office_type", TransitEventRow.office, TransitEventRow.type)
+
+
+class MrnSerialRow(Base):
+    __tablename__ = "mrn_serials"
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int]
+
+
+class RiskRuleRow(Base):
+    __tablename__ = "risk_rules"
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    description: Mapped[str] = mapped_column(Text)
+    hs_prefix: Mapped[str | None] = mapped_column(String(6))
+    departure_country: Mapped[str | None] = mapped_column(String(2))
+    min_value_amount: Mapped[Decimal | None]
+    min_value_currency: Mapped[str | None] = mapped_column(String(3))
+    sampling_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 6))
+    seed: Mapped[str] = mapped_column(String(100))
+    required_control: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool]
+
+
+class IdempotencyRow(Base):
+    __tablename__ = "idempotency_keys"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None]
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]

@@ -1,0 +1,58 @@
+"""The unit of work: one database transaction around one handler's work (cosmicpython's pattern)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from silkway.shared.errors import ConcurrentUpdate, ServiceUnavailable
+from silkway.storage.engine import writer
+from silkway.storage.repositories import (
+    SqlAccountRepository,
+    SqlGuaranteeRepository,
+    SqlIdempotencyRecords,
+    SqlRiskRuleRepository,
+    SqlTransitRepository,
+)
+from silkway.transit.ports import Places
+
+
+class SqlUnitOfWork:
+    """A write transaction. `commit` is the only place anything becomes durable; leaving the `with` block
+    without it rolls back. A unique-key clash at commit (two writers racing) becomes `ConcurrentUpdate`."""
+
+    def __init__(self, engine: Engine, places: Places) -> None:
+        self._factory = sessionmaker(bind=writer(engine), expire_on_commit=False, autoflush=True)
+        self._places = places
+        self._session: Session | None = None
+
+    def __enter__(self) -> Self:
+        session = self._factory()
+        self._session = session
+        self.transits = SqlTransitRepository(session, self._places)
+        self.guarantees = SqlGuaranteeRepository(session)
+        self.risk_rules = SqlRiskRuleRepository(session)
+        self.idempotency = SqlIdempotencyRecords(session)
+        self.accounts = SqlAccountRepository(session)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._session is not None:
+            self._session.rollback()
+            self._session.close()
+            self._session = None
+        if isinstance(exc, IntegrityError):
+            raise ConcurrentUpdate("another request changed the same records at the same moment; retry") from exc
+        if isinstance(exc, OperationalError):
+            raise ServiceUnavailable("the database is unavailable; nothing was recorded") from exc
+
+    def commit(self) -> None:
+        if self._session is None:
+            raise RuntimeError("commit outside the unit of work")
+        self._session.commit()

@@ -1,0 +1,1 @@
+"""The web entrypoint: the JSON API under /api/v1 and the pages."""
