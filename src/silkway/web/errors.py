@@ -70,7 +70,7 @@ def domain_problem(error: DomainError, instance: str | None = None) -> JSONRespo
             extra["current_status" if attribute == "status" else "allowed_actions"] = (
                 list(value) if isinstance(value, tuple) else str(value)
             )
-    if error.code == "invalid_token":
+    if error.code in ("invalid_token", "bad_credentials"):
         return problem(401, title=error.title, detail=error.detail, instance=instance, **extra)
     return problem(status_of(error), title=error.title, detail=error.detail, instance=instance, **extra)
 
