@@ -62,12 +62,18 @@ class Walk:
     def release(self, seals: list[str] | None = None, kind: str = "physical") -> dict[str, Any]:
         return self.post(
             "/release",
-            {"office": ROUTE[0], "seals": SEALS if seals is None else seals, "control": {"kind": kind, "result": "satisfactory"}},
+            {
+                "office": ROUTE[0],
+                "seals": SEALS if seals is None else seals,
+                "control": {"kind": kind, "result": "satisfactory"},
+            },
             self.customs["KZ"],
         )
 
     def present(self, office: str, seals: list[str] | None = None) -> dict[str, Any]:
-        return self.post("/presentations", {"office": office, "seals": SEALS if seals is None else seals}, self.officer(office))
+        return self.post(
+            "/presentations", {"office": office, "seals": SEALS if seals is None else seals}, self.officer(office)
+        )
 
     def passage(self, office: str, expect: int = 200) -> dict[str, Any]:
         return self.post("/passages", {"office": office}, self.officer(office), expect)

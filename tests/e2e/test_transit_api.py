@@ -112,7 +112,12 @@ def test_offices_lists_border_offices_with_their_crossing_and_opposite(client: T
             "incoherent_itinerary",
             "itinerary[1]",
         ),
-        ({"itinerary": ["KZ-ALA-ZHETYSU", "KZ-NURZHOLY", "CN-KHORGOS", "CN-KHORGOS-RAIL"]}, 422, "invalid_declaration", "itinerary[2]"),
+        (
+            {"itinerary": ["KZ-ALA-ZHETYSU", "KZ-NURZHOLY", "CN-KHORGOS", "CN-KHORGOS-RAIL"]},
+            422,
+            "invalid_declaration",
+            "itinerary[2]",
+        ),
         ({"containers": ["CSQU3054384"]}, 422, "invalid_declaration", "containers"),
     ],
     ids=["unknown-office", "incoherent-countries", "no-such-crossing", "non-member-office", "container-check-digit"],
@@ -187,9 +192,15 @@ def test_discharge_frees_the_guarantee(client: TestClient) -> None:
 def test_a_guarantee_in_another_currency_or_unknown_is_refused(client: TestClient) -> None:
     carrier = auth(client, "carrier-kz")
     eur = {"reference": "GRN-KZ-0001", "amount": "10.00", "currency": "EUR"}
-    problem(client.post("/api/v1/transits", json=declaration(guarantee=eur), headers=carrier), 422, "invalid_declaration")
+    problem(
+        client.post("/api/v1/transits", json=declaration(guarantee=eur), headers=carrier), 422, "invalid_declaration"
+    )
     unknown = {"reference": "GRN-XX-404", "amount": "10.00", "currency": "USD"}
-    problem(client.post("/api/v1/transits", json=declaration(guarantee=unknown), headers=carrier), 404, "guarantee_not_found")
+    problem(
+        client.post("/api/v1/transits", json=declaration(guarantee=unknown), headers=carrier),
+        404,
+        "guarantee_not_found",
+    )
     assert transit_count(client) == 0
 
 
@@ -347,7 +358,9 @@ def test_sign_in_with_a_wrong_password_is_refused(client: TestClient) -> None:
     response = client.post("/api/v1/auth/token", data={"username": "carrier-kz", "password": "nope"})
     problem(response, 401, "bad_credentials")
     problem(client.get("/api/v1/transits"), 401, "invalid_token")
-    problem(client.get("/api/v1/transits", headers={"Authorization": "Bearer forged.token.value"}), 401, "invalid_token")
+    problem(
+        client.get("/api/v1/transits", headers={"Authorization": "Bearer forged.token.value"}), 401, "invalid_token"
+    )
 
 
 def test_analysts_see_their_states_statistics(client: TestClient) -> None:

@@ -239,9 +239,7 @@ def test_leaving_a_country_the_route_has_not_reached_is_incoherent(places: Trans
     with pytest.raises(IncoherentItinerary) as caught:
         check_declaration(declaration, places)
 
-    assert caught.value.fields == {
-        "itinerary[1]": f"the route reaches KZ at {ALMATY} but leaves UZ at {UZ_EXIT}"
-    }
+    assert caught.value.fields == {"itinerary[1]": f"the route reaches KZ at {ALMATY} but leaves UZ at {UZ_EXIT}"}
 
 
 def test_a_destination_in_another_country_than_the_last_entry_is_incoherent(places: TransitPlaces) -> None:

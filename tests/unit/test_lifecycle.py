@@ -386,9 +386,7 @@ def test_reasons_add_up(desk: Desk) -> None:
     )
 
 
-def test_a_rule_asking_for_a_scan_is_satisfied_by_the_physical_control_at_departure(
-    desk: Desk, released: Mrn
-) -> None:
+def test_a_rule_asking_for_a_scan_is_satisfied_by_the_physical_control_at_departure(desk: Desk, released: Mrn) -> None:
     desk.rule(a_risk_rule(id="laptops", country="UZ", hs_prefix="8471", required_control=ControlKind.SCAN))
     desk.cross(released, KZ_EXIT)
 
@@ -553,7 +551,9 @@ def test_presenting_before_release_is_refused(desk: Desk) -> None:
     mrn = desk.submit()
 
     desk.refused(
-        ActionNotAllowed, lambda: desk.present(mrn, KZ_EXIT), match=r"status submitted; allowed: release, refuse, cancel"
+        ActionNotAllowed,
+        lambda: desk.present(mrn, KZ_EXIT),
+        match=r"status submitted; allowed: release, refuse, cancel",
     )
 
 

@@ -1,0 +1,206 @@
+"""Random sequences of actions on a transit: whatever happens, the rules of the lifecycle hold.
+
+Offices are drawn from the itinerary (and one office off it); half of the draws take the next office
+on the route and the seals the transit carries, so that sequences get far along the journey.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from builders import HOLDER, NOW, ROUTE, SEAL, TASHKENT, a_declaration
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from silkway.shared.errors import DomainError
+from silkway.shared.mrn import Mrn
+from silkway.transit.events import BorderEntered, BorderExited, TransitEvent, event_from_record
+from silkway.transit.lifecycle import ALLOWED, CLOSED, Transit
+from silkway.transit.model import (
+    ControlKind,
+    ControlOutcome,
+    ControlResult,
+    IncidentKind,
+    TransitStatus,
+)
+from silkway.transit.risk import RiskRule
+
+S = TransitStatus
+EDGES = {
+    (S.SUBMITTED, S.IN_TRANSIT),
+    (S.SUBMITTED, S.REFUSED),
+    (S.SUBMITTED, S.CANCELLED),
+    (S.IN_TRANSIT, S.ARRIVED),
+    (S.ARRIVED, S.DISCHARGED),
+}
+MRN = Mrn.issue(year=2026, country="KZ", serial=7)
+DECLARATION = a_declaration()
+BORDERS = DECLARATION.itinerary.border_offices
+NEXT = "<next office on the route>"
+CARRIED = ("<the seals the transit carries>",)
+RULES = (
+    RiskRule(id="scan-laptops", country="UZ", description="scan", hs_prefix="8471", required_control=ControlKind.SCAN),
+    RiskRule(id="spot", country="TJ", description="spot check", hs_prefix="84", required_control=None),
+    RiskRule(
+        id="sample", country="KZ", description="one in three", sampling_rate=__import__("decimal").Decimal("0.33")
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One action: its name, where, with which seals and control, and how long after the last one."""
+
+    action: str
+    office: str
+    seals: tuple[str, ...]
+    kind: ControlKind
+    outcome: ControlOutcome
+    with_control: bool
+    guarantee_valid: bool
+    limit_days: int
+    after_hours: int
+
+
+# weights: the actions that move a transit along come often, those that close it early seldom
+ACTIONS = ["present"] * 4 + ["passage"] * 4 + ["control"] * 2 + ["release"] * 2 + ["arrival"] * 2
+ACTIONS += ["discharge"] * 2 + ["incident", "refuse", "cancel"]
+
+steps = st.builds(
+    Step,
+    action=st.sampled_from(ACTIONS),
+    office=st.one_of(st.just(NEXT), st.sampled_from((*ROUTE, TASHKENT))),
+    seals=st.one_of(
+        st.just(CARRIED),
+        st.lists(st.sampled_from([SEAL, "KZ7654321", "UZ0000001"]), unique=True, max_size=2).map(tuple),
+    ),
+    kind=st.sampled_from(ControlKind),
+    outcome=st.sampled_from([ControlOutcome.SATISFACTORY] * 4 + [ControlOutcome.UNSATISFACTORY]),
+    with_control=st.sampled_from([True, True, True, False]),
+    guarantee_valid=st.sampled_from([True] * 9 + [False]),
+    limit_days=st.integers(min_value=-1, max_value=15),
+    after_hours=st.integers(min_value=0, max_value=8),
+)
+
+
+def resolve(transit: Transit, step: Step) -> tuple[str, tuple[str, ...]]:
+    office = step.office
+    if office == NEXT:
+        office = BORDERS[len(transit.passed)] if len(transit.passed) < len(BORDERS) else ROUTE[-1]
+        if transit.status is S.SUBMITTED:
+            office = ROUTE[0]
+    seals = transit.seals if step.seals == CARRIED else step.seals
+    return office, seals
+
+
+def apply(transit: Transit, step: Step, at: datetime) -> None:
+    """Take one action; raises a `DomainError` when the lifecycle refuses it."""
+    office, seals = resolve(transit, step)
+    control = ControlResult(office=office, kind=step.kind, outcome=step.outcome, seals=seals)
+    decide = {"rules": RULES, "guarantee_valid": step.guarantee_valid, "at": at, "actor": "officer"}
+    match step.action:
+        case "release":
+            transit.release(
+                office=office,
+                seals=seals,
+                control=control if step.with_control else None,
+                time_limit=at + timedelta(days=step.limit_days),
+                at=at,
+                actor="officer",
+            )
+        case "refuse":
+            transit.refuse(office=office, reason="papers missing", at=at, actor="officer")
+        case "cancel":
+            transit.cancel(reason="withdrawn", at=at, actor=HOLDER)
+        case "present":
+            transit.present(office=office, seals=seals, **decide)  # type: ignore[arg-type]
+        case "control":
+            transit.record_control(control=control, at=at, actor="officer")
+        case "passage":
+            transit.record_passage(office=office, at=at, actor="officer")
+        case "incident":
+            transit.report_incident(
+                office=office if step.with_control else None,
+                kind=IncidentKind.SEAL_BROKEN,
+                description="seal found broken",
+                seals=seals,
+                at=at,
+                actor=HOLDER,
+            )
+        case "arrival":
+            transit.record_arrival(office=office, seals=seals, **decide)  # type: ignore[arg-type]
+        case "discharge":
+            transit.discharge(office=office, at=at, actor="officer")
+        case _:
+            raise AssertionError(step.action)
+
+
+def state(transit: Transit) -> tuple[object, ...]:
+    return (
+        transit.status,
+        transit.seals,
+        transit.pending,
+        transit.passed,
+        transit.presented,
+        transit.time_limit,
+        transit.recognised_control,
+        transit.controls_here,
+        transit.open_incidents,
+    )
+
+
+def round_trip(event: TransitEvent) -> TransitEvent:
+    body = json.loads(json.dumps(event.body()))
+    return event_from_record(event.type, at=event.at, actor=event.actor, office=event.office, body=body)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=st.lists(steps, max_size=60))
+def test_random_actions_keep_the_lifecycle_s_rules(steps: list[Step]) -> None:
+    transit = Transit.submit(mrn=MRN, declaration=DECLARATION, at=NOW, actor=HOLDER)
+    at = NOW
+    for step in steps:
+        at += timedelta(hours=step.after_hours)
+        before_status, before_events = transit.status, list(transit.events)
+        try:
+            apply(transit, step, at)
+            refused = False
+        except DomainError:
+            refused = True
+
+        assert isinstance(transit.status, TransitStatus)
+        assert len(transit.events) == len(before_events) + (0 if refused else 1)
+        assert transit.events[: len(before_events)] == before_events
+        assert transit.status == before_status or (before_status, transit.status) in EDGES
+        assert before_status not in CLOSED or transit.status == before_status
+        assert set(transit.allowed_actions()) == set(ALLOWED[transit.status])
+
+        passages = [e for e in transit.events if isinstance(e, BorderExited | BorderEntered)]
+        assert [e.office for e in passages] == list(BORDERS[: len(passages)]) == transit.passed
+        assert [isinstance(e, BorderExited) for e in passages] == [i % 2 == 0 for i in range(len(passages))]
+
+        assert state(Transit.replay(MRN, transit.events)) == state(transit)
+        stored = [round_trip(e) for e in transit.events]
+        assert stored == transit.events
+        assert state(Transit.replay(MRN, stored)) == state(transit)
+    event(f"ended {transit.status}, {len(transit.passed)} of {len(BORDERS)} borders passed")
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=st.lists(steps, max_size=60))
+def test_a_transit_never_leaves_a_border_office_with_an_inspection_pending(steps: list[Step]) -> None:
+    transit = Transit.submit(mrn=MRN, declaration=DECLARATION, at=NOW, actor=HOLDER)
+    at = NOW
+    for step in steps:
+        at += timedelta(hours=step.after_hours)
+        pending_before = dict(transit.pending)
+        passed_before = len(transit.passed)
+        try:
+            apply(transit, step, at)
+        except DomainError:
+            continue
+        newly_passed = transit.passed[passed_before:]
+        assert not any(office in pending_before for office in newly_passed)
+        assert transit.status is not S.DISCHARGED or ROUTE[-1] not in pending_before
