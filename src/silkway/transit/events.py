@@ -209,10 +209,8 @@ def declaration_to_json(d: Declaration) -> Json:
 
 def declaration_from_json(data: Mapping[str, object]) -> Declaration:
     vehicle = data.get("vehicle")
-    goods = data["goods"]
-    guarantee = data["guarantee"]
-    assert isinstance(goods, list)
-    assert isinstance(guarantee, dict)
+    goods = [_obj(g) for g in _list(data["goods"])]
+    guarantee = _obj(data["guarantee"])
     return Declaration(
         holder=str(data["holder"]),
         vehicle=None
@@ -224,9 +222,9 @@ def declaration_from_json(data: Mapping[str, object]) -> Declaration:
             GoodsItem(
                 hs_code=str(g["hs_code"]),
                 description=str(g["description"]),
-                packages=int(g["packages"]),
+                packages=int(str(g["packages"])),
                 gross_mass_kg=Decimal(str(g["gross_mass_kg"])),
-                value=money_from_json(g["value"]),
+                value=money_from_json(_obj(g["value"])),
             )
             for g in goods
         ),
@@ -234,10 +232,14 @@ def declaration_from_json(data: Mapping[str, object]) -> Declaration:
     )
 
 
-def _strings(value: object) -> list[str]:
+def _list(value: object) -> list[object]:
     if not isinstance(value, list):
         raise TypeError(f"expected a list, got {type(value).__name__}")
-    return [str(v) for v in value]
+    return value
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in _list(value)]
 
 
 _READERS: dict[str, Callable[[datetime, str, str | None, Mapping[str, object]], TransitEvent]] = {

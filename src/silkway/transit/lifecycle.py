@@ -354,8 +354,7 @@ class Transit:
                         *self.pending.get(control.office, ()),
                         "control_unsatisfactory",
                     )
-            case BorderExited(office=office) | BorderEntered(office=office):
-                assert office is not None
+            case BorderExited(office=str(office)) | BorderEntered(office=str(office)):
                 self.passed.append(office)
             case IncidentReported(seals=seals):
                 self.open_incidents += 1
