@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from silkway.accounts.handlers import CreateAccount, create_account
+from silkway.places.model import MEMBER_STATES
 from silkway.services import Services
 from silkway.shared.actors import SYSTEM, Actor, Role
 from silkway.shared.money import Money
@@ -15,7 +16,6 @@ from silkway.transit.handlers import put_risk_rule, register_guarantee
 from silkway.transit.model import ControlKind
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the published demo password, refused in production
-MEMBER_STATES = ("KZ", "UZ", "KG", "TJ", "TM", "AZ")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

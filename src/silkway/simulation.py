@@ -433,9 +433,9 @@ class _Traffic:
         }
         self._seal_serial: dict[str, int] = {}
 
-    # Each step below is one handler call; `journey` yields the time until the next one.
-
     def journey(self, incident: _Incident | None) -> Iterator[timedelta]:
+        """One transit from lodging to discharge or refusal: each step is one handler call at the
+        clock's time, and the generator yields how long to wait before its next step."""
         rng = self.rng
         by_rail = rng.random() < RAIL_SHARE
         itinerary = self.network.draw(rng, by_rail=by_rail)

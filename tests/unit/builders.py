@@ -100,7 +100,7 @@ def a_guarantee(
 
 def a_risk_rule(
     *,
-    id: str = "laptops",  # noqa: A002 - the field's own name
+    id: str = "laptops",
     country: str = "UZ",
     hs_prefix: str | None = "8471",
     departure_country: str | None = None,

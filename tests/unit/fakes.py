@@ -26,12 +26,11 @@ from silkway.transit.lifecycle import CLOSED, Transit
 from silkway.transit.model import Guarantee
 from silkway.transit.risk import RiskRule
 
-
 K = TypeVar("K")
 V = TypeVar("V")
 
 
-class _Staged(Generic[K, V]):  # noqa: UP046 - PEP 695 syntax needs Python 3.12
+class _Staged(Generic[K, V]):
     """A committed mapping and, while a unit of work is open, the staging copy it writes to."""
 
     def __init__(self) -> None:

@@ -53,6 +53,12 @@ def test_a_vehicle_country_must_be_iso_alpha_2(country: str) -> None:
     assert caught.value.fields == {"vehicle.country": "malformed"}
 
 
+def test_a_vehicle_country_with_a_trailing_newline_is_refused() -> None:
+    # `$` in the pattern of model.Vehicle also matches just before a final newline
+    with pytest.raises(InvalidDeclaration):
+        Vehicle(plate="123 ABC 02", country="KZ\n")
+
+
 def test_a_real_iso_6346_container_number_passes() -> None:
     assert Container(number="CSQU3054383").number == "CSQU3054383"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from builders import HOLDER, NOW, ROUTE, SEAL, TASHKENT, a_declaration
 from hypothesis import event, given, settings
@@ -43,9 +44,7 @@ CARRIED = ("<the seals the transit carries>",)
 RULES = (
     RiskRule(id="scan-laptops", country="UZ", description="scan", hs_prefix="8471", required_control=ControlKind.SCAN),
     RiskRule(id="spot", country="TJ", description="spot check", hs_prefix="84", required_control=None),
-    RiskRule(
-        id="sample", country="KZ", description="one in three", sampling_rate=__import__("decimal").Decimal("0.33")
-    ),
+    RiskRule(id="sample", country="KZ", description="one in three", sampling_rate=Decimal("0.33")),
 )
 
 
@@ -66,7 +65,7 @@ class Step:
 
 # weights: the actions that move a transit along come often, those that close it early seldom
 ACTIONS = ["present"] * 4 + ["passage"] * 4 + ["control"] * 2 + ["release"] * 2 + ["arrival"] * 2
-ACTIONS += ["discharge"] * 2 + ["incident", "refuse", "cancel"]
+ACTIONS += ["discharge"] * 2 + ["incident"] * 2 + ["refuse", "cancel"]
 
 steps = st.builds(
     Step,
@@ -85,6 +84,36 @@ steps = st.builds(
 )
 
 
+def _on_route(action: str, office: str) -> Step:
+    return Step(
+        action=action,
+        office=office,
+        seals=(SEAL,),
+        kind=ControlKind.PHYSICAL,
+        outcome=ControlOutcome.SATISFACTORY,
+        with_control=True,
+        guarantee_valid=True,
+        limit_days=7,
+        after_hours=2,
+    )
+
+
+JOURNEY = [
+    _on_route("release", ROUTE[0]),
+    *(_on_route(action, office) for office in BORDERS for action in ("present", "control", "passage")),
+    _on_route("arrival", ROUTE[-1]),
+    _on_route("control", ROUTE[-1]),
+    _on_route("discharge", ROUTE[-1]),
+]
+"""The journey without a hitch, as steps; each example starts with some of it, to get far along."""
+
+journeys = st.builds(
+    lambda done, more: JOURNEY[:done] + more,
+    st.sampled_from([0, 0, 0, *range(1, len(JOURNEY) + 1)]),
+    st.lists(steps, max_size=40),
+)
+
+
 def resolve(transit: Transit, step: Step) -> tuple[str, tuple[str, ...]]:
     office = step.office
     if office == NEXT:
@@ -99,7 +128,8 @@ def apply(transit: Transit, step: Step, at: datetime) -> None:
     """Take one action; raises a `DomainError` when the lifecycle refuses it."""
     office, seals = resolve(transit, step)
     control = ControlResult(office=office, kind=step.kind, outcome=step.outcome, seals=seals)
-    decide = {"rules": RULES, "guarantee_valid": step.guarantee_valid, "at": at, "actor": "officer"}
+    rules = [rule for rule in RULES if office.startswith(f"{rule.country}-")]  # a state's own offices
+    decide = {"rules": rules, "guarantee_valid": step.guarantee_valid, "at": at, "actor": "officer"}
     match step.action:
         case "release":
             transit.release(
@@ -157,7 +187,7 @@ def round_trip(event: TransitEvent) -> TransitEvent:
 
 
 @settings(max_examples=150, deadline=None)
-@given(steps=st.lists(steps, max_size=60))
+@given(steps=journeys)
 def test_random_actions_keep_the_lifecycle_s_rules(steps: list[Step]) -> None:
     transit = Transit.submit(mrn=MRN, declaration=DECLARATION, at=NOW, actor=HOLDER)
     at = NOW
@@ -189,7 +219,7 @@ def test_random_actions_keep_the_lifecycle_s_rules(steps: list[Step]) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(steps=st.lists(steps, max_size=60))
+@given(steps=journeys)
 def test_a_transit_never_leaves_a_border_office_with_an_inspection_pending(steps: list[Step]) -> None:
     transit = Transit.submit(mrn=MRN, declaration=DECLARATION, at=NOW, actor=HOLDER)
     at = NOW

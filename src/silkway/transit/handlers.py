@@ -122,6 +122,10 @@ def release_for_transit(cmd: ReleaseForTransit, *, uow: UnitOfWork, clock: Clock
 
 
 def refuse_release(cmd: RefuseRelease, *, uow: UnitOfWork, clock: Clock, places: Places) -> None:
+    """Refuse release at the office of departure; the guarantee commitment is freed.
+
+    Raises `NotPermitted` unless the actor is customs of the departure state, `WrongOffice` elsewhere.
+    """
     _require_customs_at(cmd.actor, cmd.office, places)
     with uow:
         check_claim(uow.idempotency, cmd.idempotency)
@@ -186,6 +190,11 @@ def record_control(cmd: RecordControl, *, uow: UnitOfWork, clock: Clock, places:
 
 
 def record_passage(cmd: RecordPassage, *, uow: UnitOfWork, clock: Clock, places: Places) -> None:
+    """Record the vehicle leaving (exit office) or entering (entry office), in itinerary order.
+
+    Raises `InspectionPending` while a control is due there, `ActionNotAllowed` out of order or before
+    presentation, `WrongOffice` at an office that is not a border office of the itinerary.
+    """
     _require_customs_at(cmd.actor, cmd.office, places)
     with uow:
         check_claim(uow.idempotency, cmd.idempotency)
