@@ -679,6 +679,15 @@ def test_declarations_exceeding_the_cover_together_are_refused(desk: Desk) -> No
     assert desk.submit(a_declaration(amount="400")) == Mrn.issue(year=2026, country="KZ", serial=2)
 
 
+def test_the_cover_may_be_committed_to_the_last_cent(desk: Desk) -> None:
+    desk.submit(a_declaration(amount="600"))
+
+    desk.refused(GuaranteeOvercommitted, lambda: desk.submit(a_declaration(amount="400.01")))
+    desk.submit(a_declaration(amount="400.00"))
+
+    assert len(desk.uow.transits.stored) == 2
+
+
 def test_an_unknown_guarantee_is_refused(desk: Desk) -> None:
     desk.refused(GuaranteeNotFound, lambda: desk.submit(a_declaration(guarantee="GRN-KZ-9999")))
 

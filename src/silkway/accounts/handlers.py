@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from silkway.accounts.model import Account
 from silkway.accounts.ports import AccountsUnitOfWork, PasswordHasher
-from silkway.shared.actors import Actor, Role
+from silkway.shared.actors import SYSTEM, Actor, Role
 from silkway.shared.clock import Clock
 from silkway.shared.errors import InvalidInput, NotPermitted
 
@@ -38,10 +38,12 @@ def create_account(cmd: CreateAccount, *, uow: AccountsUnitOfWork, clock: Clock,
     """
     if cmd.actor.role is not Role.ADMIN:
         raise NotPermitted("only an admin creates accounts")
-    if cmd.actor.username != "system" and cmd.country != cmd.actor.country:
+    if cmd.actor != SYSTEM and cmd.country != cmd.actor.country:
         raise NotPermitted(f"an admin of {cmd.actor.country} creates accounts of {cmd.actor.country} only")
     if not MIN_PASSWORD <= len(cmd.password) <= MAX_PASSWORD:
         raise InvalidInput(f"a password is {MIN_PASSWORD} to {MAX_PASSWORD} characters", fields={"password": "length"})
+    if cmd.username.strip().lower() == SYSTEM.username:
+        raise InvalidInput("the username 'system' is reserved for the node itself", fields={"username": "reserved"})
     account = Account(
         username=cmd.username,
         role=cmd.role,

@@ -9,7 +9,7 @@ from datetime import datetime
 from silkway.shared.actors import Actor, Role
 from silkway.shared.errors import InvalidInput
 
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -28,7 +28,7 @@ class Account:
     created_at: datetime
 
     def __post_init__(self) -> None:
-        if not _USERNAME.match(self.username):
+        if not _USERNAME.fullmatch(self.username):
             raise InvalidInput(
                 "a username is 3-64 lower-case letters, digits, dots, dashes or underscores",
                 fields={"username": "malformed"},

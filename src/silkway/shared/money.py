@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from silkway.shared.errors import InvalidInput
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 _MAX_AMOUNT = Decimal("1e15")
 
 
@@ -32,7 +32,7 @@ class Money:
             raise InvalidInput("amount is implausibly large", fields={"amount": "too large"})
         if self.amount.as_tuple().exponent < -2:  # type: ignore[operator]
             raise InvalidInput("amount has more than two decimals", fields={"amount": "too precise"})
-        if not _CURRENCY.match(self.currency):
+        if not _CURRENCY.fullmatch(self.currency):
             raise InvalidInput(
                 f"{self.currency!r} is not an ISO 4217 currency code", fields={"currency": "unknown currency"}
             )

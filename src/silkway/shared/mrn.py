@@ -9,7 +9,7 @@ from stdnum.iso7064 import mod_37_36
 
 from silkway.shared.errors import InvalidInput
 
-_SHAPE = re.compile(r"^(?P<year>\d{2})(?P<country>[A-Z]{2})(?P<serial>[0-9A-Z]{13})(?P<check>[0-9A-Z])$")
+_SHAPE = re.compile(r"(?P<year>[0-9]{2})(?P<country>[A-Z]{2})(?P<serial>[0-9A-Z]{13})(?P<check>[0-9A-Z])")
 LENGTH = 18
 
 
@@ -25,7 +25,7 @@ class Mrn(str):
 
     def __new__(cls, text: str) -> Mrn:
         value = "".join(str(text).split()).upper()
-        match = _SHAPE.match(value)
+        match = _SHAPE.fullmatch(value)
         if match is None:
             raise InvalidInput(
                 f"{text!r} is not an MRN: expected 18 characters, year, country, serial and check character",

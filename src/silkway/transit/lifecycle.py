@@ -258,9 +258,14 @@ class Transit:
         """End the transit at destination and free its guarantee; refused while anything is unresolved."""
         self._require("discharge")
         self._require_office(office, self.declaration.itinerary.destination, "discharge takes place at")
-        if office in self.pending:
+        if self.pending:
+            where = "; ".join(f"{o} ({', '.join(r)})" for o, r in self.pending.items())
             raise InspectionPending(
-                f"an inspection is pending at {office} ({', '.join(self.pending[office])})",
+                f"an inspection is still pending at {where}", status=self.status, allowed=self.allowed_actions()
+            )
+        if self.open_incidents:
+            raise ActionNotAllowed(
+                "an incident is still open; record a satisfactory control first",
                 status=self.status,
                 allowed=self.allowed_actions(),
             )
@@ -343,7 +348,10 @@ class Transit:
             case ControlRecorded(control=control):
                 self.controls_here[control.office] = control
                 if control.satisfactory:
-                    self.recognised_control = control
+                    # a weaker check never undoes a stronger one, unless an incident voided it
+                    previous = self.recognised_control
+                    if self.open_incidents or previous is None or control.kind.strength >= previous.kind.strength:
+                        self.recognised_control = control
                     self.open_incidents = 0
                     self.pending.pop(control.office, None)
                     if control.seals:

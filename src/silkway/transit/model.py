@@ -22,9 +22,9 @@ MAX_GOODS_ITEMS = 999
 MAX_CONTAINERS = 99
 MAX_SEALS = 99
 MAX_ITINERARY = 40
-_PLATE = re.compile(r"^[0-9A-Z][0-9A-Z -]{1,14}$")
-_SEAL = re.compile(r"^[0-9A-Za-z][0-9A-Za-z/.-]{0,34}$")
-_HS6 = re.compile(r"^\d{6}$")
+_PLATE = re.compile(r"[0-9A-Z][0-9A-Z -]{1,14}")
+_SEAL = re.compile(r"[0-9A-Za-z][0-9A-Za-z/.-]{0,34}")
+_HS6 = re.compile(r"[0-9]{6}")
 
 
 class TransitStatus(StrEnum):
@@ -76,11 +76,11 @@ class Vehicle:
     def __post_init__(self) -> None:
         plate = " ".join(self.plate.upper().split())
         object.__setattr__(self, "plate", plate)
-        if not _PLATE.match(plate):
+        if not _PLATE.fullmatch(plate):
             raise InvalidDeclaration(
                 f"{self.plate!r} is not a registration plate", fields={"vehicle.plate": "malformed"}
             )
-        if not re.match(r"^[A-Z]{2}$", self.country):
+        if not re.fullmatch(r"[A-Z]{2}", self.country):
             raise InvalidDeclaration(
                 f"{self.country!r} is not an ISO 3166 country code", fields={"vehicle.country": "malformed"}
             )
@@ -112,7 +112,7 @@ def normalise_seals(seals: tuple[str, ...] | list[str], field: str = "seals") ->
     out: list[str] = []
     for i, seal in enumerate(seals):
         value = seal.strip().upper()
-        if not _SEAL.match(value):
+        if not _SEAL.fullmatch(value):
             raise InvalidDeclaration(f"{seal!r} is not a seal number", fields={f"{field}[{i}]": "malformed"})
         if value in out:
             raise InvalidDeclaration(f"seal {value} is listed twice", fields={f"{field}[{i}]": "duplicate"})
@@ -131,7 +131,7 @@ class GoodsItem:
     value: Money
 
     def __post_init__(self) -> None:
-        if not _HS6.match(self.hs_code):
+        if not _HS6.fullmatch(self.hs_code):
             raise InvalidDeclaration(f"{self.hs_code!r} is not a 6-digit HS code", fields={"hs_code": "not 6 digits"})
         if not self.description.strip() or len(self.description) > 512:
             raise InvalidDeclaration("describe the goods in 1 to 512 characters", fields={"description": "length"})

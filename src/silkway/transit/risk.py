@@ -18,7 +18,7 @@ from silkway.shared.errors import InvalidInput
 from silkway.shared.money import Money
 from silkway.transit.model import ControlKind, ControlResult, Declaration
 
-_RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_RULE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,12 +41,12 @@ class RiskRule:
     active: bool = True
 
     def __post_init__(self) -> None:
-        if not _RULE_ID.match(self.id):
+        if not _RULE_ID.fullmatch(self.id):
             raise InvalidInput(
                 f"{self.id!r} is not a rule id: 1-40 lower-case letters, digits and dashes",
                 fields={"id": "malformed"},
             )
-        if self.hs_prefix is not None and not re.match(r"^\d{2}(\d{2}){0,2}$", self.hs_prefix):
+        if self.hs_prefix is not None and not re.fullmatch(r"[0-9]{2}([0-9]{2}){0,2}", self.hs_prefix):
             raise InvalidInput(
                 "hs_prefix is an HS chapter (2 digits), heading (4) or subheading (6)",
                 fields={"hs_prefix": "malformed"},
