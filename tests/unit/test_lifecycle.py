@@ -393,6 +393,15 @@ def test_a_rule_asking_for_a_scan_is_satisfied_by_the_physical_control_at_depart
     assert desk.present(released, UZ_ENTRY) == GREEN
 
 
+def test_a_rule_is_satisfied_by_a_control_of_exactly_the_strength_it_asks_for(desk: Desk) -> None:
+    desk.rule(a_risk_rule(id="laptops", country="UZ", hs_prefix="8471", required_control=ControlKind.SCAN))
+    mrn = desk.submit()
+    desk.release(mrn, control=ControlReport(kind=ControlKind.SCAN, outcome=ControlOutcome.SATISFACTORY))
+    desk.cross(mrn, KZ_EXIT)
+
+    assert desk.present(mrn, UZ_ENTRY) == GREEN
+
+
 def test_a_rule_asking_for_a_scan_is_not_satisfied_by_a_documentary_control(desk: Desk) -> None:
     desk.rule(a_risk_rule(id="laptops", country="UZ", hs_prefix="8471", required_control=ControlKind.SCAN))
     mrn = desk.submit()
