@@ -54,7 +54,7 @@ def test_a_vehicle_country_must_be_iso_alpha_2(country: str) -> None:
 
 
 def test_a_vehicle_country_with_a_trailing_newline_is_refused() -> None:
-    # `$` in the pattern of model.Vehicle also matches just before a final newline
+    # a pattern ending in `$` would accept it: `$` matches just before a final newline
     with pytest.raises(InvalidDeclaration):
         Vehicle(plate="123 ABC 02", country="KZ\n")
 

@@ -776,8 +776,8 @@ def test_a_refused_request_does_not_use_up_its_key(desk: Desk) -> None:
     ],
 )
 def test_a_malformed_risk_rule_is_refused(fields: dict[str, str | None], field: str) -> None:
-    # "spot\n" and "84\n" slip through today: `$` in risk.py also matches before a final newline, and
-    # a rule on "84\n" would then never match any goods
+    # with a pattern ending in `$`, "spot\n" and "84\n" would pass (`$` matches before a final newline),
+    # and a rule on "84\n" would then never match any goods
     rule = {"id": "laptops", "country": "UZ", "description": "laptops", "hs_prefix": "8471", **fields}
 
     with pytest.raises(DomainError) as caught:
@@ -790,10 +790,7 @@ def test_a_malformed_risk_rule_is_refused(fields: dict[str, str | None], field: 
 
 
 def test_a_later_documentary_check_does_not_undo_the_physical_control_at_departure(desk: Desk, released: Mrn) -> None:
-    # risk.py: "a satisfactory control of that strength already recorded anywhere on the route satisfies
-    # it — that is inspect-once". lifecycle.Transit._apply keeps only the *last* satisfactory control in
-    # `recognised_control`, so a documentary check at the KZ exit makes UZ ask for a scan after the
-    # physical control at Almaty.
+    # risk.py: "a satisfactory control of that strength already recorded anywhere on the route satisfies it"
     desk.rule(a_risk_rule(id="laptops", country="UZ", hs_prefix="8471", required_control=ControlKind.SCAN))
     desk.present(released, KZ_EXIT)
     desk.control(released, KZ_EXIT, DOCUMENTARY_OK)
@@ -802,12 +799,34 @@ def test_a_later_documentary_check_does_not_undo_the_physical_control_at_departu
     assert desk.present(released, UZ_ENTRY) == GREEN
 
 
-def test_discharge_is_refused_while_an_inspection_decided_en_route_is_unanswered(desk: Desk, released: Mrn) -> None:
-    # Transit.discharge: "refused while anything is unresolved" — but it only looks at `pending` for the
-    # destination, so an inspection decided at Tashkent and never answered is dropped at discharge.
+def test_after_an_incident_only_the_control_that_followed_it_is_recognised(desk: Desk, released: Mrn) -> None:
+    desk.rule(a_risk_rule(id="laptops", country="UZ", hs_prefix="8471", required_control=ControlKind.SCAN))
+    desk.incident(released)
+    desk.present(released, KZ_EXIT)
+    desk.control(released, KZ_EXIT, DOCUMENTARY_OK)
+    desk.passage(released, KZ_EXIT)
+
+    assert desk.present(released, UZ_ENTRY) == inspect("risk_rule:laptops")
+
+
+def test_discharge_waits_for_an_inspection_decided_anywhere_en_route(desk: Desk, released: Mrn) -> None:
     desk.cross(released, KZ_EXIT, UZ_ENTRY)
     assert desk.present(released, TASHKENT, actor=customs("UZ")) == inspect("off_itinerary")
     desk.cross(released, UZ_EXIT, TJ_ENTRY)
     desk.arrive(released)
 
-    desk.refused(InspectionPending, lambda: desk.discharge(released))
+    error = desk.refused(InspectionPending, lambda: desk.discharge(released))
+    desk.control(released, TASHKENT, PHYSICAL_OK)
+    desk.discharge(released)
+
+    assert f"{TASHKENT} (off_itinerary)" in error.detail
+    assert desk.status(released) is TransitStatus.DISCHARGED
+
+
+def test_a_control_at_an_office_answers_one_presentation_there(desk: Desk, released: Mrn) -> None:
+    # `controls_here` holds the controls since the vehicle was last presented at each office
+    desk.rule(a_risk_rule(id="spot", country="KZ", hs_prefix="8471", required_control=None))
+    desk.control(released, KZ_EXIT, DOCUMENTARY_OK)
+
+    assert desk.present(released, KZ_EXIT) == GREEN
+    assert desk.present(released, KZ_EXIT) == inspect("risk_rule:spot")

@@ -145,17 +145,17 @@ def test_a_currency_not_written_as_three_capital_letters_is_refused(currency: st
     assert caught.value.fields == {"currency": "unknown currency"}
 
 
-# --- shapes that slip through -----------------------------------------------------------------------
+# --- shapes a loose pattern would let through ------------------------------------------------------
 
 
 def test_an_mrn_with_arabic_indic_digits_is_refused_as_input() -> None:
-    # `\d` in mrn._SHAPE matches any Unicode digit, so "٢٦" passes as the year; stdnum then cannot
-    # compute the expected check character and a ValueError escapes instead of InvalidInput
+    # `\d` matches any Unicode digit: "٢٦" must not pass as the year (stdnum would then raise a
+    # ValueError computing the expected check character, instead of InvalidInput)
     with pytest.raises(InvalidInput):
         Mrn("٢٦KZ0000000000001A")
 
 
 def test_a_currency_with_a_trailing_newline_is_refused() -> None:
-    # `$` in money._CURRENCY also matches just before a final newline
+    # `$` matches just before a final newline, so the shape must be matched in full
     with pytest.raises(InvalidInput):
         Money.of("10", "USD\n")

@@ -1,7 +1,9 @@
 """Random sequences of actions on a transit: whatever happens, the rules of the lifecycle hold.
 
-Offices are drawn from the itinerary (and one office off it); half of the draws take the next office
-on the route and the seals the transit carries, so that sequences get far along the journey.
+Each example starts with part of the journey without a hitch, then takes random actions. Offices are
+drawn from the itinerary (and one office off it); half of the draws take the next office on the route
+and the seals the transit carries, so that sequences get far along the journey. Run with
+``--hypothesis-show-statistics`` to see how far they got.
 """
 
 from __future__ import annotations
@@ -11,19 +13,37 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from builders import HOLDER, NOW, ROUTE, SEAL, TASHKENT, a_declaration
+from builders import HOLDER, NOW, ROUTE, SEAL, TASHKENT, a_declaration, a_goods_item
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from silkway.shared.errors import DomainError
 from silkway.shared.mrn import Mrn
-from silkway.transit.events import BorderEntered, BorderExited, TransitEvent, event_from_record
+from silkway.transit.events import (
+    EVENT_TYPES,
+    ArrivalRecorded,
+    BorderEntered,
+    BorderExited,
+    ControlRecorded,
+    DeclarationCancelled,
+    DeclarationSubmitted,
+    IncidentReported,
+    ReleaseRefused,
+    TransitDischarged,
+    TransitEvent,
+    TransitReleased,
+    VehiclePresented,
+    event_from_record,
+)
 from silkway.transit.lifecycle import ALLOWED, CLOSED, Transit
 from silkway.transit.model import (
+    Container,
     ControlKind,
     ControlOutcome,
     ControlResult,
+    Decision,
     IncidentKind,
+    PresentationDecision,
     TransitStatus,
 )
 from silkway.transit.risk import RiskRule
@@ -186,6 +206,49 @@ def round_trip(event: TransitEvent) -> TransitEvent:
     return event_from_record(event.type, at=event.at, actor=event.actor, office=event.office, body=body)
 
 
+def one_of_each_event() -> list[TransitEvent]:
+    at = NOW
+    physical = ControlResult(
+        office=ROUTE[0],
+        kind=ControlKind.PHYSICAL,
+        outcome=ControlOutcome.UNSATISFACTORY,
+        seals=("KZ2", "KZ1"),
+        note="pallets re-stacked",
+    )
+    decision = PresentationDecision(decision=Decision.INSPECT, reasons=("seal_mismatch", "risk_rule:spot"))
+    where = {"at": at, "actor": "customs-kz", "office": ROUTE[1]}
+    return [
+        DeclarationSubmitted(
+            at=at,
+            actor=HOLDER,
+            office=ROUTE[0],
+            declaration=a_declaration(
+                containers=(Container(number="CSQU3054383"),),
+                goods=(a_goods_item(), a_goods_item(hs_code="010121", gross_mass_kg="0.5", value="12.30")),
+                amount="999.99",
+            ),
+        ),
+        TransitReleased(**where, seals=("KZ2", "KZ1"), control=physical, time_limit=NOW + timedelta(days=7)),
+        TransitReleased(**where, seals=(), control=None, time_limit=NOW + timedelta(days=7)),
+        ReleaseRefused(**where, reason="departure control unsatisfactory", control=physical),
+        DeclarationCancelled(at=at, actor=HOLDER, office=None, reason="order withdrawn"),
+        VehiclePresented(**where, seals=("KZ2", "KZ1"), decision=decision),
+        ControlRecorded(**where, control=physical),
+        BorderExited(**where),
+        BorderEntered(**where),
+        IncidentReported(at=at, actor=HOLDER, office=None, kind=IncidentKind.ACCIDENT, description="x", seals=("N1",)),
+        ArrivalRecorded(**where, seals=(), decision=PresentationDecision(decision=Decision.GREEN, reasons=())),
+        TransitDischarged(**where),
+    ]
+
+
+def test_every_kind_of_event_round_trips_through_its_stored_form() -> None:
+    events = one_of_each_event()
+
+    assert {e.type for e in events} == set(EVENT_TYPES)
+    assert [round_trip(e) for e in events] == events
+
+
 @settings(max_examples=150, deadline=None)
 @given(steps=journeys)
 def test_random_actions_keep_the_lifecycle_s_rules(steps: list[Step]) -> None:
@@ -220,7 +283,7 @@ def test_random_actions_keep_the_lifecycle_s_rules(steps: list[Step]) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(steps=journeys)
-def test_a_transit_never_leaves_a_border_office_with_an_inspection_pending(steps: list[Step]) -> None:
+def test_no_border_is_passed_and_no_transit_discharged_with_an_inspection_pending(steps: list[Step]) -> None:
     transit = Transit.submit(mrn=MRN, declaration=DECLARATION, at=NOW, actor=HOLDER)
     at = NOW
     for step in steps:
@@ -233,4 +296,4 @@ def test_a_transit_never_leaves_a_border_office_with_an_inspection_pending(steps
             continue
         newly_passed = transit.passed[passed_before:]
         assert not any(office in pending_before for office in newly_passed)
-        assert transit.status is not S.DISCHARGED or ROUTE[-1] not in pending_before
+        assert transit.status is not S.DISCHARGED or not pending_before

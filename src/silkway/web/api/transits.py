@@ -53,7 +53,7 @@ from silkway.web.api.schemas import (
     ReleaseIn,
 )
 from silkway.web.api.views import transit_view
-from silkway.web.deps import ActorDep, IdempotencyDep, ServicesDep
+from silkway.web.deps import ActorDep, Idempotency, IdempotencyDep, ServicesDep
 
 router = APIRouter(prefix="/transits", tags=["transits"])
 T = TypeVar("T")
@@ -72,6 +72,17 @@ def _view(services: ServicesDep, mrn: Mrn) -> dict[str, Any]:
 
 def _run(services: ServicesDep, handler: Callable[..., T], command: Any) -> T:
     return handler(command, uow=services.uow(), clock=services.clock, places=services.places)
+
+
+def _record(
+    services: ServicesDep, idem: Idempotency, handler: Callable[..., object], command: Callable[[], Any]
+) -> Response:
+    """Run an action whose answer is the transit as it now stands (or replay the first answer)."""
+    if idem.replay:
+        return idem.replay
+    built = command()
+    _run(services, handler, built)
+    return idem.respond(_view(services, built.mrn))
 
 
 @router.post("", status_code=201, summary="Lodge a transit declaration (carrier)")
@@ -149,16 +160,14 @@ def get_transit(mrn: str, services: ServicesDep, actor: ActorDep) -> dict[str, A
 
 @router.post("/{mrn}/release", summary="Release for transit at the office of departure (customs)")
 def release(mrn: str, body: ReleaseIn, services: ServicesDep, actor: ActorDep, idem: IdempotencyDep) -> Response:
-    if idem.replay:
-        return idem.replay
-    number = _mrn(mrn)
-    _run(
+    return _record(
         services,
+        idem,
         handlers.release_for_transit,
-        ReleaseForTransit(
+        lambda: ReleaseForTransit(
             actor=actor,
             idempotency=idem.claim,
-            mrn=number,
+            mrn=_mrn(mrn),
             office=body.office,
             seals=tuple(body.seals),
             control=None
@@ -171,33 +180,28 @@ def release(mrn: str, body: ReleaseIn, services: ServicesDep, actor: ActorDep, i
             time_limit=body.time_limit,
         ),
     )
-    return idem.respond(_view(services, number))
 
 
 @router.post("/{mrn}/refusal", summary="Refuse release at the office of departure (customs)")
 def refuse(mrn: str, body: RefusalIn, services: ServicesDep, actor: ActorDep, idem: IdempotencyDep) -> Response:
-    if idem.replay:
-        return idem.replay
-    number = _mrn(mrn)
-    _run(
+    return _record(
         services,
+        idem,
         handlers.refuse_release,
-        RefuseRelease(actor=actor, idempotency=idem.claim, mrn=number, office=body.office, reason=body.reason),
+        lambda: RefuseRelease(
+            actor=actor, idempotency=idem.claim, mrn=_mrn(mrn), office=body.office, reason=body.reason
+        ),
     )
-    return idem.respond(_view(services, number))
 
 
 @router.post("/{mrn}/cancellation", summary="Cancel a declaration before release (holder or customs)")
 def cancel(mrn: str, body: CancellationIn, services: ServicesDep, actor: ActorDep, idem: IdempotencyDep) -> Response:
-    if idem.replay:
-        return idem.replay
-    number = _mrn(mrn)
-    _run(
+    return _record(
         services,
+        idem,
         handlers.cancel_declaration,
-        CancelDeclaration(actor=actor, idempotency=idem.claim, mrn=number, reason=body.reason),
+        lambda: CancelDeclaration(actor=actor, idempotency=idem.claim, mrn=_mrn(mrn), reason=body.reason),
     )
-    return idem.respond(_view(services, number))
 
 
 @router.post("/{mrn}/presentations", summary="Present the vehicle at an office: green or inspect (customs)")
@@ -215,56 +219,47 @@ def present(mrn: str, body: PresentationIn, services: ServicesDep, actor: ActorD
 
 @router.post("/{mrn}/controls", summary="Record a control at an office (customs)")
 def control(mrn: str, body: ControlRecordIn, services: ServicesDep, actor: ActorDep, idem: IdempotencyDep) -> Response:
-    if idem.replay:
-        return idem.replay
-    number = _mrn(mrn)
-    _run(
+    return _record(
         services,
+        idem,
         handlers.record_control,
-        RecordControl(
+        lambda: RecordControl(
             actor=actor,
             idempotency=idem.claim,
-            mrn=number,
+            mrn=_mrn(mrn),
             office=body.office,
             control=ControlReport(kind=ControlKind(body.kind), outcome=ControlOutcome(body.result), note=body.note),
             seals=tuple(body.seals),
         ),
     )
-    return idem.respond(_view(services, number))
 
 
 @router.post("/{mrn}/passages", summary="Record that the vehicle left or entered at a border office (customs)")
 def passage(mrn: str, body: PassageIn, services: ServicesDep, actor: ActorDep, idem: IdempotencyDep) -> Response:
-    if idem.replay:
-        return idem.replay
-    number = _mrn(mrn)
-    _run(
+    return _record(
         services,
+        idem,
         handlers.record_passage,
-        RecordPassage(actor=actor, idempotency=idem.claim, mrn=number, office=body.office),
+        lambda: RecordPassage(actor=actor, idempotency=idem.claim, mrn=_mrn(mrn), office=body.office),
     )
-    return idem.respond(_view(services, number))
 
 
 @router.post("/{mrn}/incidents", summary="Report an incident en route (holder or customs)")
 def incident(mrn: str, body: IncidentIn, services: ServicesDep, actor: ActorDep, idem: IdempotencyDep) -> Response:
-    if idem.replay:
-        return idem.replay
-    number = _mrn(mrn)
-    _run(
+    return _record(
         services,
+        idem,
         handlers.report_incident,
-        ReportIncident(
+        lambda: ReportIncident(
             actor=actor,
             idempotency=idem.claim,
-            mrn=number,
+            mrn=_mrn(mrn),
             office=body.office,
             kind=IncidentKind(body.kind),
             description=body.description,
             seals=tuple(body.seals),
         ),
     )
-    return idem.respond(_view(services, number))
 
 
 @router.post("/{mrn}/arrival", summary="Record arrival at the office of destination (customs)")
@@ -282,15 +277,12 @@ def arrival(mrn: str, body: ArrivalIn, services: ServicesDep, actor: ActorDep, i
 
 @router.post("/{mrn}/discharge", summary="Discharge the transit and free its guarantee (customs)")
 def discharge(mrn: str, body: DischargeIn, services: ServicesDep, actor: ActorDep, idem: IdempotencyDep) -> Response:
-    if idem.replay:
-        return idem.replay
-    number = _mrn(mrn)
-    _run(
+    return _record(
         services,
+        idem,
         handlers.discharge_transit,
-        DischargeTransit(actor=actor, idempotency=idem.claim, mrn=number, office=body.office),
+        lambda: DischargeTransit(actor=actor, idempotency=idem.claim, mrn=_mrn(mrn), office=body.office),
     )
-    return idem.respond(_view(services, number))
 
 
 def _decision(mrn: Mrn, office: str, decision: PresentationDecision) -> dict[str, Any]:
