@@ -830,3 +830,11 @@ def test_a_control_at_an_office_answers_one_presentation_there(desk: Desk, relea
 
     assert desk.present(released, KZ_EXIT) == GREEN
     assert desk.present(released, KZ_EXIT) == inspect("risk_rule:spot")
+
+
+def test_presenting_again_does_not_answer_an_inspection(desk: Desk, released: Mrn) -> None:
+    first = desk.present(released, KZ_EXIT, seals=("KZ7654321",))
+    assert first.reasons == ("seal_mismatch",)
+    again = desk.present(released, KZ_EXIT)
+    assert (again.decision.value, again.reasons) == ("inspect", ("seal_mismatch",))
+    desk.refused(InspectionPending, lambda: desk.passage(released, KZ_EXIT))

@@ -10,6 +10,7 @@ from silkway.shared.errors import InvalidInput
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _MAX_AMOUNT = Decimal("1e15")
+_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,8 +31,9 @@ class Money:
             raise InvalidInput("amount must not be negative", fields={"amount": "negative"})
         if self.amount >= _MAX_AMOUNT:
             raise InvalidInput("amount is implausibly large", fields={"amount": "too large"})
-        if self.amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        if self.amount != self.amount.quantize(_CENT):
             raise InvalidInput("amount has more than two decimals", fields={"amount": "too precise"})
+        object.__setattr__(self, "amount", self.amount.quantize(_CENT) + 0)  # 1.500 → 1.50, -0 → 0.00
         if not _CURRENCY.fullmatch(self.currency):
             raise InvalidInput(
                 f"{self.currency!r} is not an ISO 4217 currency code", fields={"currency": "unknown currency"}

@@ -64,7 +64,8 @@ class Transit:
     seals: tuple[str, ...] = ()
     time_limit: datetime | None = None
     recognised_control: ControlResult | None = None
-    """The last satisfactory control, which every later office recognises; None after an unsatisfactory one."""
+    """The strongest satisfactory control since the last incident, which every later office recognises;
+    None before any control and after an unsatisfactory one."""
     controls_here: dict[str, ControlResult] = field(default_factory=dict)
     """The last control at each office since the vehicle was last presented there."""
     pending: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -282,7 +283,7 @@ class Transit:
         guarantee_valid: bool,
         at: datetime,
     ) -> PresentationDecision:
-        reasons: list[str] = []
+        reasons: list[str] = list(self.pending.get(office, ()))  # still unanswered here
         if office not in self.declaration.itinerary.offices:
             reasons.append("off_itinerary")
         if self.recognised_control is None:
@@ -340,9 +341,9 @@ class Transit:
                 self.presented.add(office)
                 self.controls_here.pop(office, None)
                 if decision.reasons:
-                    self.pending[office] = decision.reasons
-                else:
-                    self.pending.pop(office, None)
+                    # presenting again never answers an inspection: only a satisfactory control does
+                    earlier = self.pending.get(office, ())
+                    self.pending[office] = (*earlier, *(r for r in decision.reasons if r not in earlier))
                 if isinstance(event, ArrivalRecorded):
                     self.status = TransitStatus.ARRIVED
             case ControlRecorded(control=control):
