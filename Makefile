@@ -18,9 +18,8 @@ $(STAMP): requirements.lock pyproject.toml
 var:
 	mkdir -p var
 
+# `silkway serve` migrates the database and loads the demo data (outside production) before serving.
 run: $(STAMP) var
-	$(BIN)/silkway db upgrade
-	$(BIN)/silkway demo load
 	$(BIN)/silkway serve --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP) lint

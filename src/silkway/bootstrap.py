@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from alembic import command
@@ -18,8 +17,6 @@ from silkway.shared.clock import Clock, SystemClock
 from silkway.storage.engine import make_engine
 from silkway.storage.queries import Queries
 from silkway.storage.uow import SqlUnitOfWork
-
-log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -81,11 +78,6 @@ def migrate(database_url: str) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["url"] = database_url
     command.upgrade(config, "head")
-
-
-def is_empty(services: Services) -> bool:
-    """Whether no account exists yet (a first start)."""
-    return not any(services.queries.accounts(c) for c in services.reference.member_states)
 
 
 def create_web_app() -> FastAPI:

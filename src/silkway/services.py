@@ -31,8 +31,7 @@ class Services:
 
     def stored_response(self, owner: str, key: str) -> tuple[str, StoredResponse | None] | None:
         """The fingerprint and first answer of an Idempotency-Key, if it was used."""
-        with self.uow() as uow:
-            return uow.idempotency.find(owner, key)
+        return self.queries.stored_response(owner, key)
 
     def remember_response(self, owner: str, key: str, response: StoredResponse) -> None:
         """Keep the answer given for a claimed Idempotency-Key, to replay it on a retry."""

@@ -45,6 +45,7 @@ def serve(
     from silkway.demo import load_demo
 
     settings = _settings()
+    _ensure_dir(settings.database_url)
     bootstrap.migrate(settings.database_url)
     if settings.load_demo:
         services = bootstrap.build(settings)

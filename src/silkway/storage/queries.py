@@ -12,8 +12,14 @@ from sqlalchemy.orm import Session
 
 from silkway.accounts.model import Account
 from silkway.shared.actors import Actor, Role
+from silkway.shared.idempotency import StoredResponse
 from silkway.shared.mrn import Mrn
-from silkway.storage.repositories import SqlAccountRepository, SqlRiskRuleRepository, SqlTransitRepository
+from silkway.storage.repositories import (
+    SqlAccountRepository,
+    SqlIdempotencyRecords,
+    SqlRiskRuleRepository,
+    SqlTransitRepository,
+)
 from silkway.storage.tables import GuaranteeRow, TransitEventRow, TransitOfficeRow, TransitRow
 from silkway.transit.lifecycle import Transit
 from silkway.transit.ports import Places
@@ -159,6 +165,11 @@ class Queries:
             inspections_avoided=decided.count("green"),
             controls_recorded=int(events.get("control_recorded", 0)),
         )
+
+    def stored_response(self, owner: str, key: str) -> tuple[str, StoredResponse | None] | None:
+        """The fingerprint and first answer of an Idempotency-Key, read without taking the write lock."""
+        with self._session() as session:
+            return SqlIdempotencyRecords(session).find(owner, key)
 
     def risk_rules(self, country: str) -> Sequence[RiskRule]:
         with self._session() as session:

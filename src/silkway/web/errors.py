@@ -20,6 +20,7 @@ from silkway.shared.errors import (
     NotPermitted,
     ServiceUnavailable,
 )
+from silkway.transit.errors import ActionNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,9 @@ def domain_problem(error: DomainError, instance: str | None = None) -> JSONRespo
     extra: dict[str, Any] = {"code": error.code}
     if error.fields:
         extra["errors"] = [{"field": field, "message": message} for field, message in error.fields.items()]
-    for attribute in ("status", "allowed"):  # ActionNotAllowed tells the state and what it allows
-        if hasattr(error, attribute):
-            value = getattr(error, attribute)
-            extra["current_status" if attribute == "status" else "allowed_actions"] = (
-                list(value) if isinstance(value, tuple) else str(value)
-            )
+    if isinstance(error, ActionNotAllowed):  # tell the state and what it allows
+        extra["current_status"] = error.status
+        extra["allowed_actions"] = list(error.allowed)
     if error.code in ("invalid_token", "bad_credentials"):
         return problem(401, title=error.title, detail=error.detail, instance=instance, **extra)
     return problem(status_of(error), title=error.title, detail=error.detail, instance=instance, **extra)
