@@ -94,6 +94,7 @@ def services(database_url: str, clock: FixedClock) -> Iterator[Services]:
     """Services on an empty database with the demo accounts, guarantees and risk rules."""
     empty_database(database_url)
     built = bootstrap.build(Settings(env="test", database_url=database_url), clock=clock)
+    built.establish_trust()
     load_demo(built)
     yield built
     built.close()

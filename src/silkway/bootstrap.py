@@ -14,8 +14,10 @@ from silkway.places.reference import ReferenceData
 from silkway.services import Services
 from silkway.settings import Settings
 from silkway.shared.clock import Clock, SystemClock
+from silkway.signing.keys import Keyring, KeyVault
 from silkway.storage.engine import make_engine
 from silkway.storage.queries import Queries
+from silkway.storage.trust import SqlNotary
 from silkway.storage.uow import SqlUnitOfWork
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -59,12 +61,15 @@ def build(
     reference = reference or ReferenceData.load()
     places = TransitPlaces(reference)
     engine = make_engine(settings.database_url)
+    # scrypt's full work factor guards keys at rest; tests use a light one so each test's node sets up fast
+    keyring = Keyring(KeyVault(settings.key_passphrase, work_factor=10 if settings.env == "test" else 15))
     return Services(
         settings=settings,
         clock=clock,
         reference=reference,
         places=places,
-        uow=lambda: SqlUnitOfWork(engine, places),
+        uow=lambda: SqlUnitOfWork(engine, places, keyring),
+        notary=SqlNotary(engine, keyring, settings.node_state),
         queries=Queries(engine, places),
         hasher=Argon2Hasher(fast=fast_hashing or settings.env == "test"),
         tokens=TokenIssuer(secret=settings.secret_key, minutes=settings.token_minutes, clock=clock),

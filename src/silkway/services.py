@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from silkway.auth.passwords import Argon2Hasher
 from silkway.auth.tokens import TokenIssuer
@@ -12,7 +13,11 @@ from silkway.places.reference import ReferenceData
 from silkway.settings import Settings
 from silkway.shared.clock import Clock
 from silkway.shared.idempotency import StoredResponse
+from silkway.shared.errors import NotFound
+from silkway.signing.authority import Authority, UnknownKey
+from silkway.signing.trustlist import KeyEntry
 from silkway.storage.queries import Queries
+from silkway.storage.trust import SqlNotary
 from silkway.storage.uow import SqlUnitOfWork
 from silkway.transit.ports import Places
 
@@ -24,10 +29,47 @@ class Services:
     reference: ReferenceData
     places: Places
     uow: Callable[[], SqlUnitOfWork]
+    notary: SqlNotary
     queries: Queries
     hasher: Argon2Hasher
     tokens: TokenIssuer
     close: Callable[[], None]
+
+    def offices_by_state(self) -> dict[str, list[str]]:
+        return {
+            state: [office.code for office in self.reference.offices_of(state)] for state in self.reference.member_states
+        }
+
+    def establish_trust(self) -> int:
+        """Keys for every member state, office and this node, where missing (idempotent); how many were made."""
+        with self.uow() as uow:
+            created = Authority(uow.keys, self.notary.vault).establish(
+                self.offices_by_state(), node_state=self.settings.node_state, now=self.clock.now()
+            )
+            uow.commit()
+        return created
+
+    def rotate_key(self, office: str) -> KeyEntry:
+        """A new key for `office`; the old one stays valid for what it signed before now."""
+        with self.uow() as uow:
+            try:
+                entry = Authority(uow.keys, self.notary.vault).rotate(office, now=self.clock.now())
+            except UnknownKey as exc:
+                raise NotFound(str(exc)) from exc
+            uow.commit()
+        return entry
+
+    def revoke_key(self, key_id: str, compromised_at: datetime) -> KeyEntry | None:
+        """Revoke a compromised key from `compromised_at` on; returns the office's new key if it had one."""
+        with self.uow() as uow:
+            try:
+                entry = Authority(uow.keys, self.notary.vault).revoke(
+                    key_id, compromised_at=compromised_at, now=self.clock.now()
+                )
+            except UnknownKey as exc:
+                raise NotFound(str(exc)) from exc
+            uow.commit()
+        return entry
 
     def stored_response(self, owner: str, key: str) -> tuple[str, StoredResponse | None] | None:
         """The fingerprint and first answer of an Idempotency-Key, if it was used."""

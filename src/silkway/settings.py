@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_SECRET = "silkway-development-secret-change-me"  # noqa: S105 - the known default production refuses
+DEFAULT_KEY_PASSPHRASE = "silkway-development-keys-change-me"  # noqa: S105 - likewise
 
 
 class SettingsError(Exception):
@@ -21,6 +22,8 @@ class Settings:
     secret_key: str = DEFAULT_SECRET
     token_minutes: int = 60 * 8
     load_demo: bool = True
+    key_passphrase: str = DEFAULT_KEY_PASSPHRASE
+    node_state: str = "KZ"
 
     @property
     def production(self) -> bool:
@@ -39,6 +42,8 @@ class Settings:
             secret_key=env.get("SILKWAY_SECRET_KEY", DEFAULT_SECRET),
             token_minutes=_int(env, "SILKWAY_TOKEN_MINUTES", 60 * 8),
             load_demo=mode != "production",
+            key_passphrase=env.get("SILKWAY_KEY_PASSPHRASE", DEFAULT_KEY_PASSPHRASE),
+            node_state=env.get("SILKWAY_NODE_STATE", "KZ").upper(),
         )
         settings.check()
         return settings
@@ -48,6 +53,12 @@ class Settings:
             raise SettingsError(
                 "SILKWAY_ENV=production needs SILKWAY_SECRET_KEY set to a random secret of at least 32 characters"
             )
+        if self.production and (self.key_passphrase == DEFAULT_KEY_PASSPHRASE or len(self.key_passphrase) < 16):
+            raise SettingsError(
+                "SILKWAY_ENV=production needs SILKWAY_KEY_PASSPHRASE (at least 16 characters) to seal its private keys"
+            )
+        if len(self.node_state) != 2 or not self.node_state.isalpha():
+            raise SettingsError(f"SILKWAY_NODE_STATE must be a two-letter country code, not {self.node_state!r}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -37,7 +37,12 @@ def test_db_upgrade_then_demo_load_creates_the_demo_accounts_once(sqlite_url: st
 
 
 def test_production_refuses_demo_data(sqlite_url: str) -> None:
-    env = {"SILKWAY_DATABASE_URL": sqlite_url, "SILKWAY_ENV": "production", "SILKWAY_SECRET_KEY": "x" * 40}
+    env = {
+        "SILKWAY_DATABASE_URL": sqlite_url,
+        "SILKWAY_ENV": "production",
+        "SILKWAY_SECRET_KEY": "x" * 40,
+        "SILKWAY_KEY_PASSPHRASE": "a long production passphrase",
+    }
     result = CliRunner().invoke(app, ["demo", "load"], env=env)
     assert result.exit_code == 2
     assert "never loaded" in result.output

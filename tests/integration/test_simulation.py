@@ -44,6 +44,7 @@ def _simulate(directory: Path, *, transits: int = TRANSITS, seed: int = SEED) ->
     services = bootstrap.build(Settings(env="test", database_url=url))
     done: list[None] = []
     try:
+        services.establish_trust()
         load_demo(services)
         summary = simulate(services, transits=transits, seed=seed, on_done=lambda: done.append(None))
         stored = {mrn: services.queries.transit(mrn) for mrn in summary.mrns}

@@ -47,9 +47,12 @@ def serve(
     settings = _settings()
     _ensure_dir(settings.database_url)
     bootstrap.migrate(settings.database_url)
-    if settings.load_demo:
-        services = bootstrap.build(settings)
-        load_demo(services)
+    services = bootstrap.build(settings)
+    try:
+        services.establish_trust()
+        if settings.load_demo:
+            load_demo(services)
+    finally:
         services.close()
     out.print(f"Silkway on [bold]http://{host}:{port}[/] — API docs at http://{host}:{port}/docs")
     uvicorn.run(
@@ -106,6 +109,7 @@ def simulate(
     settings = _settings()
     services = bootstrap.build(settings)
     try:
+        services.establish_trust()
         load_demo(services)
         with Progress(console=out) as progress:
             task = progress.add_task("transits", total=transits)

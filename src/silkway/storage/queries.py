@@ -20,6 +20,8 @@ from silkway.storage.repositories import (
     SqlRiskRuleRepository,
     SqlTransitRepository,
 )
+from silkway.signing.records import SignedRecord
+from silkway.storage.trust import LoggedRecord
 from silkway.storage.tables import GuaranteeRow, TransitEventRow, TransitOfficeRow, TransitRow
 from silkway.transit.lifecycle import Transit
 from silkway.transit.ports import Places
@@ -148,23 +150,31 @@ class Queries:
                     .group_by(TransitEventRow.type)
                 ).all()
             )
-            decided = [
-                row.body.get("decision")
-                for row in session.scalars(
-                    select(TransitEventRow).where(
-                        TransitEventRow.office.like(prefix),
-                        TransitEventRow.type.in_(["presented", "arrived"]),
-                    )
-                )
-            ]
+            decisions = dict(
+                session.execute(
+                    select(TransitEventRow.decision, func.count())
+                    .where(TransitEventRow.office.like(prefix), TransitEventRow.decision.is_not(None))
+                    .group_by(TransitEventRow.decision)
+                ).all()
+            )
         return CountryStatistics(
             country=country,
             transits_by_status={str(k): int(v) for k, v in by_status.items()},
-            presentations=len(decided),
-            inspections_decided=decided.count("inspect"),
-            inspections_avoided=decided.count("green"),
+            presentations=sum(int(v) for v in decisions.values()),
+            inspections_decided=int(decisions.get("inspect", 0)),
+            inspections_avoided=int(decisions.get("green", 0)),
             controls_recorded=int(events.get("control_recorded", 0)),
         )
+
+    def transit_records(self, mrn: Mrn) -> list[LoggedRecord]:
+        """A transit's signed records, in order, with their place in the transparency log."""
+        with self._session() as session:
+            rows = session.execute(
+                select(TransitEventRow.canonical, TransitEventRow.signature, TransitEventRow.log_index)
+                .where(TransitEventRow.mrn == mrn)
+                .order_by(TransitEventRow.seq)
+            ).all()
+        return [LoggedRecord(SignedRecord(canonical=r.canonical, signature=r.signature), r.log_index) for r in rows]
 
     def stored_response(self, owner: str, key: str) -> tuple[str, StoredResponse | None] | None:
         """The fingerprint and first answer of an Idempotency-Key, read without taking the write lock."""

@@ -15,6 +15,7 @@ from silkway.shared.errors import ConcurrentUpdate
 from silkway.shared.idempotency import IdempotencyKey, StoredResponse
 from silkway.shared.money import Money
 from silkway.shared.mrn import Mrn
+from silkway.signing.records import SignedRecord
 from silkway.storage.tables import (
     AccountRow,
     GuaranteeRow,
@@ -25,7 +26,8 @@ from silkway.storage.tables import (
     TransitOfficeRow,
     TransitRow,
 )
-from silkway.transit.events import TransitEvent, event_from_record
+from silkway.storage.trust import SqlLedger
+from silkway.transit.events import ArrivalRecorded, TransitEvent, VehiclePresented, event_from_record
 from silkway.transit.lifecycle import CLOSED, Transit
 from silkway.transit.model import ControlKind, Guarantee
 from silkway.transit.ports import Places
@@ -33,9 +35,14 @@ from silkway.transit.risk import RiskRule
 
 
 class SqlTransitRepository:
-    def __init__(self, session: Session, places: Places) -> None:
+    """Transits as their signed event records: each new event is signed by its office, chained to the one
+    before and appended to the transparency log in the same transaction as the change."""
+
+    def __init__(self, session: Session, places: Places, ledger: SqlLedger | None = None) -> None:
         self._session = session
         self._places = places
+        self._ledger = ledger
+        self._heads: dict[str, str] = {}  # mrn → hash of its latest stored record, for the next `prev`
 
     def get(self, mrn: Mrn, *, for_update: bool = True) -> Transit | None:
         query = select(TransitRow.version).where(TransitRow.mrn == mrn)
@@ -48,6 +55,8 @@ class SqlTransitRepository:
             select(TransitEventRow).where(TransitEventRow.mrn == mrn).order_by(TransitEventRow.seq)
         ).all()
         transit = Transit.replay(mrn, [_event(row) for row in rows])
+        if rows:
+            self._heads[mrn] = rows[-1].hash
         if transit.version != version:
             raise ConcurrentUpdate(f"transit {mrn} changed while it was read; retry")
         return transit
@@ -97,21 +106,47 @@ class SqlTransitRepository:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate(f"transit {transit.mrn} was changed by someone else; retry")
+        if self._ledger is None:
+            raise RuntimeError("this repository reads only: it was opened without a ledger to sign with")
+        subject = f"transit:{transit.mrn}"
+        prev = self._heads.get(transit.mrn)
+        records = []
+        for i, event in enumerate(pending):
+            seq = transit.version + i + 1
+            record = self._ledger.sign(
+                type=event.type,
+                subject=subject,
+                seq=seq,
+                prev=prev,
+                at=event.at,
+                office=event.office or transit.declaration.itinerary.departure,
+                actor=event.actor,
+                body=event.body(),
+            )
+            records.append((seq, event, record))
+            prev = record.hash
+        indices = self._ledger.append(("transit", transit.mrn, seq, record) for seq, _, record in records)
         self._session.execute(
             insert(TransitEventRow),
             [
                 {
                     "mrn": transit.mrn,
-                    "seq": transit.version + i + 1,
+                    "seq": seq,
                     "type": event.type,
-                    "office": event.office,
+                    "office": record.fields["office"],
                     "actor": event.actor,
                     "at": event.at,
-                    "body": event.body(),
+                    "canonical": record.canonical,
+                    "signature": record.signature,
+                    "key_id": record.key_id,
+                    "hash": record.hash,
+                    "decision": _decision(event),
+                    "log_index": index,
                 }
-                for i, event in enumerate(pending)
+                for (seq, event, record), index in zip(records, indices, strict=True)
             ],
         )
+        self._heads[transit.mrn] = prev or ""
         transit.version = new_version
 
     def next_serial(self, country: str, year: int) -> int:
@@ -138,7 +173,16 @@ class SqlTransitRepository:
 
 
 def _event(row: TransitEventRow) -> TransitEvent:
-    return event_from_record(row.type, at=row.at, actor=row.actor, office=row.office, body=row.body)
+    # the signed bytes are the event: its fields are read from them, never from a second copy
+    record = SignedRecord(canonical=row.canonical, signature=row.signature)
+    return event_from_record(row.type, at=record.at, actor=row.actor, office=row.office, body=record.body())
+
+
+def _decision(event: TransitEvent) -> str | None:
+    """The presentation decision, kept beside the record so statistics count it in SQL."""
+    if isinstance(event, VehiclePresented | ArrivalRecorded):
+        return event.decision.decision.value
+    return None
 
 
 class SqlGuaranteeRepository:

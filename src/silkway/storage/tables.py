@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
-    JSON,
+    BigInteger,
     DateTime,
     Dialect,
     ForeignKey,
@@ -123,7 +123,13 @@ class TransitEventRow(Base):
     office: Mapped[str | None] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(index=True)
-    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # the exact signed bytes (RFC 8785) and what proves them; the event's fields are read from `canonical`
+    canonical: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(32), index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str | None] = mapped_column(String(10))
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
 
 
 Index("ix_transit_events_office_type", TransitEventRow.office, TransitEventRow.type)
@@ -162,3 +168,71 @@ class IdempotencyRow(Base):
     status: Mapped[int | None]
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+
+
+class TrustKeyRow(Base):
+    """A key of the trust list: a state's root, an office's signing key or a node's key.
+
+    `sealed_private` holds the private key encrypted under the node's passphrase (see signing.keys.KeyVault),
+    and only for keys of this node's own states; other states' keys arrive public-only.
+    """
+
+    __tablename__ = "trust_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(2), index=True)
+    usage: Mapped[str] = mapped_column(String(10))
+    office: Mapped[str | None] = mapped_column(String(40), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    certificate: Mapped[bytes | None] = mapped_column(LargeBinary)
+    certificate_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10))
+    rotated_at: Mapped[datetime | None]
+    compromised_at: Mapped[datetime | None]
+    sealed_private: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class TrustSectionRow(Base):
+    """A state's section of the trust list, exactly as its root signed it."""
+
+    __tablename__ = "trust_sections"
+
+    state: Mapped[str] = mapped_column(String(2), primary_key=True)
+    sequence: Mapped[int]
+    canonical: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime]
+
+
+class LogStateRow(Base):
+    """The size of the transparency log; its row lock orders appends."""
+
+    __tablename__ = "log_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class LogLeafRow(Base):
+    """One entry of the transparency log: the leaf hash of a record and where the record is kept."""
+
+    __tablename__ = "log_leaves"
+
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    ref: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int]
+
+
+class LogNodeRow(Base):
+    """The hash of a complete subtree of the log: leaves [idx·2^level, (idx+1)·2^level)."""
+
+    __tablename__ = "log_nodes"
+
+    level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)

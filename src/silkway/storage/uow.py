@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from silkway.shared.errors import ConcurrentUpdate, ServiceUnavailable
+from silkway.signing.keys import Keyring
 from silkway.storage.engine import writer
 from silkway.storage.repositories import (
     SqlAccountRepository,
@@ -18,6 +19,7 @@ from silkway.storage.repositories import (
     SqlRiskRuleRepository,
     SqlTransitRepository,
 )
+from silkway.storage.trust import SqlKeyStore, SqlLedger
 from silkway.transit.ports import Places
 
 
@@ -25,15 +27,18 @@ class SqlUnitOfWork:
     """A write transaction. `commit` is the only place anything becomes durable; leaving the `with` block
     without it rolls back. A unique-key clash at commit (two writers racing) becomes `ConcurrentUpdate`."""
 
-    def __init__(self, engine: Engine, places: Places) -> None:
+    def __init__(self, engine: Engine, places: Places, keyring: Keyring) -> None:
         self._factory = sessionmaker(bind=writer(engine), expire_on_commit=False, autoflush=True)
         self._places = places
+        self._keyring = keyring
         self._session: Session | None = None
 
     def __enter__(self) -> Self:
         session = self._factory()
         self._session = session
-        self.transits = SqlTransitRepository(session, self._places)
+        self.ledger = SqlLedger(session, self._keyring)
+        self.keys = SqlKeyStore(session)
+        self.transits = SqlTransitRepository(session, self._places, self.ledger)
         self.guarantees = SqlGuaranteeRepository(session)
         self.risk_rules = SqlRiskRuleRepository(session)
         self.idempotency = SqlIdempotencyRecords(session)

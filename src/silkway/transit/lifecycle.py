@@ -149,7 +149,9 @@ class Transit:
 
     def cancel(self, *, reason: str, at: datetime, actor: str) -> None:
         self._require("cancel")
-        self._record(DeclarationCancelled(at=at, actor=actor, office=None, reason=reason))
+        self._record(
+            DeclarationCancelled(at=at, actor=actor, office=self.declaration.itinerary.departure, reason=reason)
+        )
 
     def present(
         self,

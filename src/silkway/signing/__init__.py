@@ -1,0 +1,1 @@
+"""Keys, signatures, canonical records and the transparency log: the trust core."""

@@ -1,0 +1,373 @@
+"""The trust core's storage: keys and trust list sections, the signed-record ledger and the transparency log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from silkway.signing import merkle
+from silkway.signing.authority import StoredKey
+from silkway.signing.errors import KeyUnavailable
+from silkway.signing.keys import Keyring, PublicKey, SigningKey
+from silkway.signing.records import SignedRecord, canonical, sign_record
+from silkway.signing.treehead import TreeHead, sign_tree_head
+from silkway.signing.trustlist import (
+    Certificate,
+    KeyEntry,
+    KeyStatus,
+    KeyUsage,
+    RootKey,
+    SignedSection,
+    publish,
+)
+from silkway.shared.errors import InvalidInput, NotFound
+from silkway.storage.tables import (
+    LogLeafRow,
+    LogNodeRow,
+    LogStateRow,
+    TransitEventRow,
+    TrustKeyRow,
+    TrustSectionRow,
+)
+
+
+class SqlKeyStore:
+    """signing.authority.KeyStore on the node's database."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def root(self, state: str) -> tuple[RootKey, bytes | None] | None:
+        row = self._session.scalars(
+            select(TrustKeyRow).where(TrustKeyRow.state == state, TrustKeyRow.usage == KeyUsage.ROOT.value)
+        ).first()
+        if row is None:
+            return None
+        root = RootKey(
+            state=row.state,
+            public_key=PublicKey(row.public_key),
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+        )
+        return root, row.sealed_private
+
+    def add_root(self, root: RootKey, sealed: bytes, *, created_at: datetime) -> None:
+        self._session.add(
+            TrustKeyRow(
+                key_id=root.key_id,
+                state=root.state,
+                usage=KeyUsage.ROOT.value,
+                office=None,
+                public_key=root.public_key.raw,
+                certificate=None,
+                certificate_signature=None,
+                valid_from=root.valid_from,
+                valid_until=root.valid_until,
+                status=KeyStatus.ACTIVE.value,
+                rotated_at=None,
+                compromised_at=None,
+                sealed_private=sealed,
+                created_at=created_at,
+            )
+        )
+        self._session.flush()
+
+    def keys(self, state: str) -> Sequence[StoredKey]:
+        rows = self._session.scalars(
+            select(TrustKeyRow)
+            .where(TrustKeyRow.state == state, TrustKeyRow.usage != KeyUsage.ROOT.value)
+            .order_by(TrustKeyRow.created_at, TrustKeyRow.key_id)
+        ).all()
+        return [_stored(row) for row in rows]
+
+    def key(self, key_id: str) -> StoredKey | None:
+        row = self._session.get(TrustKeyRow, key_id)
+        if row is None or row.usage == KeyUsage.ROOT.value:
+            return None
+        return _stored(row)
+
+    def add_key(self, entry: KeyEntry, sealed: bytes | None, *, created_at: datetime) -> None:
+        cert = entry.certificate
+        self._session.add(
+            TrustKeyRow(
+                key_id=cert.key_id,
+                state=cert.state,
+                usage=cert.usage.value,
+                office=cert.office,
+                public_key=cert.public_key.raw,
+                certificate=_canonical_certificate(cert),
+                certificate_signature=entry.signature,
+                valid_from=cert.valid_from,
+                valid_until=cert.valid_until,
+                status=entry.status.value,
+                rotated_at=entry.rotated_at,
+                compromised_at=entry.compromised_at,
+                sealed_private=sealed,
+                created_at=created_at,
+            )
+        )
+        self._session.flush()
+
+    def set_status(
+        self, key_id: str, status: KeyStatus, *, rotated_at: datetime | None, compromised_at: datetime | None
+    ) -> None:
+        self._session.execute(
+            update(TrustKeyRow)
+            .where(TrustKeyRow.key_id == key_id)
+            .values(status=status.value, rotated_at=rotated_at, compromised_at=compromised_at)
+        )
+
+    def section_sequence(self, state: str) -> int:
+        return self._session.scalar(select(TrustSectionRow.sequence).where(TrustSectionRow.state == state)) or 0
+
+    def save_section(self, state: str, sequence: int, section: SignedSection, *, updated_at: datetime) -> None:
+        row = self._session.get(TrustSectionRow, state)
+        if row is None:
+            self._session.add(
+                TrustSectionRow(
+                    state=state,
+                    sequence=sequence,
+                    canonical=section.canonical,
+                    signature=section.signature,
+                    updated_at=updated_at,
+                )
+            )
+        else:
+            row.sequence, row.canonical, row.signature, row.updated_at = (
+                sequence,
+                section.canonical,
+                section.signature,
+                updated_at,
+            )
+        self._session.flush()
+
+
+def _canonical_certificate(cert: Certificate) -> bytes:
+    return canonical(cert.to_json())
+
+
+def _stored(row: TrustKeyRow) -> StoredKey:
+    if row.certificate is None:
+        raise ValueError(f"key {row.key_id} has no certificate")
+    cert = Certificate.from_json(json.loads(row.certificate))
+    return StoredKey(
+        entry=KeyEntry(
+            certificate=cert,
+            signature=row.certificate_signature or b"",
+            status=KeyStatus(row.status),
+            rotated_at=row.rotated_at,
+            compromised_at=row.compromised_at,
+        ),
+        sealed=row.sealed_private,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRecord:
+    record: SignedRecord
+    log_index: int
+
+
+class SqlLedger:
+    """Signs records with the acting office's active key and appends them to the transparency log, in the
+    caller's transaction: a record is stored, signed and logged together, or not at all."""
+
+    def __init__(self, session: Session, keyring: Keyring) -> None:
+        self._session = session
+        self._keyring = keyring
+
+    def signing_key(self, office: str, *, usage: KeyUsage = KeyUsage.OFFICE) -> SigningKey:
+        """The active key of an office (or, with `usage=NODE` and the node's state as `office`, the node key).
+
+        On an office without an active key held here, raises `KeyUnavailable`.
+        """
+        query = select(TrustKeyRow.key_id, TrustKeyRow.sealed_private).where(
+            TrustKeyRow.usage == usage.value, TrustKeyRow.status == KeyStatus.ACTIVE.value
+        )
+        query = query.where(TrustKeyRow.office == office) if usage is KeyUsage.OFFICE else query.where(
+            TrustKeyRow.state == office
+        )
+        row = self._session.execute(query.order_by(TrustKeyRow.created_at.desc())).first()
+        if row is None or row.sealed_private is None:
+            raise KeyUnavailable(f"no active signing key for {office} on this node; run `silkway trust init`")
+        return self._keyring.unseal(row.key_id, row.sealed_private)
+
+    def sign(
+        self,
+        *,
+        type: str,  # noqa: A002 - the record's field
+        subject: str,
+        seq: int,
+        prev: str | None,
+        at: datetime,
+        office: str,
+        actor: str,
+        body: dict[str, object],
+    ) -> SignedRecord:
+        return sign_record(
+            key=self.signing_key(office),
+            type=type,
+            subject=subject,
+            seq=seq,
+            prev=prev,
+            at=at,
+            office=office,
+            actor=actor,
+            body=body,
+        )
+
+    def append(self, records: Iterable[tuple[str, str, int, SignedRecord]]) -> list[int]:
+        """Append (kind, ref, seq, record) entries to the log, in order; returns their log indices.
+
+        The log's single state row is locked for the rest of the transaction, which orders appends from
+        concurrent writers (SQLite's write lock does the same there).
+        """
+        state = self._session.scalars(select(LogStateRow).where(LogStateRow.id == 1).with_for_update()).first()
+        if state is None:  # a new database; two first writers racing here meet at the primary key
+            state = LogStateRow(id=1, size=0)
+            self._session.add(state)
+        size = state.size
+        known: dict[merkle.NodeKey, bytes] = {}
+        indices = []
+        for kind, ref, seq, record in records:
+            leaf = merkle.leaf_hash(record.canonical)
+            needed = [k for k in _left_siblings(size) if k not in known]
+            if needed:
+                known.update(self._nodes(needed))
+            completed = merkle.completed_by_append(size, leaf, known.__getitem__)
+            known.update(completed)
+            self._session.add(LogLeafRow(index=size, leaf_hash=leaf, kind=kind, ref=ref, seq=seq))
+            self._session.add_all(LogNodeRow(level=level, idx=idx, hash=h) for (level, idx), h in completed)
+            indices.append(size)
+            size += 1
+        state.size = size
+        self._session.flush()
+        return indices
+
+    def _nodes(self, keys: Sequence[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+        rows = self._session.execute(
+            select(LogNodeRow.level, LogNodeRow.idx, LogNodeRow.hash).where(
+                tuple_(LogNodeRow.level, LogNodeRow.idx).in_(keys)
+            )
+        ).all()
+        return {(r.level, r.idx): r.hash for r in rows}
+
+
+def _left_siblings(index: int) -> list[merkle.NodeKey]:
+    """The complete subtrees that appending leaf `index` joins with: one per trailing 1-bit of `index`."""
+    keys = []
+    level = 0
+    while (index >> level) & 1:
+        keys.append((level, (index >> level) - 1))
+        level += 1
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    index: int
+    record: SignedRecord
+
+
+class SqlNotary:
+    """What the node states publicly, read in short read-only transactions and signed with the node key:
+    the trust list, tree heads, log proofs and entries, and document seals."""
+
+    MAX_ENTRIES = 1000
+
+    def __init__(self, engine: Engine, keyring: Keyring, node_state: str) -> None:
+        self._engine = engine
+        self._keyring = keyring
+        self.vault = keyring.vault
+        self.node_state = node_state
+
+    def _session(self) -> Session:
+        return Session(self._engine)
+
+    def node_key(self, session: Session) -> SigningKey:
+        return SqlLedger(session, self._keyring).signing_key(self.node_state, usage=KeyUsage.NODE)
+
+    def office_key(self, office: str) -> SigningKey:
+        with self._session() as session:
+            return SqlLedger(session, self._keyring).signing_key(office)
+
+    def trust_list(self, now: datetime) -> bytes:
+        with self._session() as session:
+            rows = session.scalars(select(TrustSectionRow).order_by(TrustSectionRow.state)).all()
+            sections = [SignedSection(canonical=r.canonical, signature=r.signature) for r in rows]
+            return publish(sections, node_key=self.node_key(session), node_state=self.node_state, issued_at=now)
+
+    def tree_head(self, now: datetime) -> TreeHead:
+        with self._session() as session:
+            size = self._size(session)
+            nodes = self._nodes(session, merkle.needed_for_root(size))
+            return sign_tree_head(
+                key=self.node_key(session),
+                node_state=self.node_state,
+                tree_size=size,
+                root_hash=merkle.root_hash(size, nodes),
+                timestamp=now,
+            )
+
+    def inclusion_proof(self, leaf_hash: bytes, tree_size: int) -> tuple[int, list[bytes]]:
+        """The index of a leaf and its audit path in the tree of `tree_size` entries.
+
+        On a leaf not in that tree, raises `NotFound`; on a size beyond the log, raises `InvalidInput`.
+        """
+        with self._session() as session:
+            size = self._size(session)
+            if not 0 < tree_size <= size:
+                raise InvalidInput(f"tree_size must be between 1 and the log's size, {size}", fields=["tree_size"])
+            index = session.scalar(select(LogLeafRow.index).where(LogLeafRow.leaf_hash == leaf_hash))
+            if index is None or index >= tree_size:
+                raise NotFound(f"no entry with this leaf hash in the first {tree_size} entries of the log")
+            nodes = self._nodes(session, merkle.needed_for_inclusion(index, tree_size))
+            return index, merkle.inclusion_proof(index, tree_size, nodes)
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """The proof that the tree of `first` entries is a prefix of the tree of `second` entries.
+
+        On sizes out of order or beyond the log, raises `InvalidInput`.
+        """
+        with self._session() as session:
+            size = self._size(session)
+            if not 0 < first <= second <= size:
+                raise InvalidInput(
+                    f"need 0 < first <= second <= {size} (the log's size)", fields=["first", "second"]
+                )
+            nodes = self._nodes(session, merkle.needed_for_consistency(first, second))
+            return merkle.consistency_proof(first, second, nodes)
+
+    def entries(self, start: int, end: int) -> list[LogEntry]:
+        """Log entries [start, end), at most `MAX_ENTRIES` of them. On a bad range, raises `InvalidInput`."""
+        if not 0 <= start < end or end - start > self.MAX_ENTRIES:
+            raise InvalidInput(
+                f"need 0 <= start < end and at most {self.MAX_ENTRIES} entries at a time", fields=["start", "end"]
+            )
+        with self._session() as session:
+            rows = session.execute(
+                select(TransitEventRow.log_index, TransitEventRow.canonical, TransitEventRow.signature)
+                .where(TransitEventRow.log_index >= start, TransitEventRow.log_index < end)
+                .order_by(TransitEventRow.log_index)
+            ).all()
+        return [LogEntry(r.log_index, SignedRecord(canonical=r.canonical, signature=r.signature)) for r in rows]
+
+    @staticmethod
+    def _size(session: Session) -> int:
+        return int(session.scalar(select(LogStateRow.size).where(LogStateRow.id == 1)) or 0)
+
+    @staticmethod
+    def _nodes(session: Session, keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+        if not keys:
+            return {}
+        rows = session.execute(
+            select(LogNodeRow.level, LogNodeRow.idx, LogNodeRow.hash).where(
+                tuple_(LogNodeRow.level, LogNodeRow.idx).in_(sorted(keys))
+            )
+        ).all()
+        return {(r.level, r.idx): r.hash for r in rows}
