@@ -12,8 +12,8 @@ from silkway.auth.tokens import TokenIssuer
 from silkway.places.reference import ReferenceData
 from silkway.settings import Settings
 from silkway.shared.clock import Clock
-from silkway.shared.idempotency import StoredResponse
 from silkway.shared.errors import NotFound
+from silkway.shared.idempotency import StoredResponse
 from silkway.signing.authority import Authority, UnknownKey
 from silkway.signing.trustlist import KeyEntry
 from silkway.storage.queries import Queries
@@ -37,7 +37,8 @@ class Services:
 
     def offices_by_state(self) -> dict[str, list[str]]:
         return {
-            state: [office.code for office in self.reference.offices_of(state)] for state in self.reference.member_states
+            state: [office.code for office in self.reference.offices_of(state)]
+            for state in self.reference.member_states
         }
 
     def establish_trust(self) -> int:

@@ -14,6 +14,7 @@ import re
 import zlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +192,9 @@ def test_dates_are_written_by_the_i18n_formatters(rendered: dict[str, bytes]) ->
 def test_the_caption_names_the_signing_office_and_key(rendered: dict[str, bytes]) -> None:
     text = text_of(rendered["en"])
 
-    assert "Scan to verify offline: signed by KZ-ALA-ZHETYSU Алматы, Жетісу кеден бекеті (KZ), key kz-ala-2026-01" in text
+    assert (
+        "Scan to verify offline: signed by KZ-ALA-ZHETYSU Алматы, Жетісу кеден бекеті (KZ), key kz-ala-2026-01" in text
+    )
 
 
 def test_the_qr_code_prints_at_least_45_mm_wide(rendered: dict[str, bytes]) -> None:
@@ -200,7 +203,7 @@ def test_the_qr_code_prints_at_least_45_mm_wide(rendered: dict[str, bytes]) -> N
     operations = ContentStream(page.get_contents(), reader).operations
     widths = [
         float(operands[0]) * MM_PER_POINT
-        for (operands, operator), (_, following) in zip(operations, operations[1:], strict=False)
+        for (operands, operator), (_, following) in pairwise(operations)
         if operator == b"cm" and following == b"Do"
     ]
 
@@ -296,17 +299,20 @@ def test_an_unsupported_language_is_refused() -> None:
         render_transit_document(a_document(), "de")
 
 
+def msgids_in(path: str) -> set[str]:
+    """The string literals passed to ``_()`` or ``gettext()`` in a source file."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        if name in {"_", "gettext"} and isinstance(node.args[0].value, str):
+            found.add(node.args[0].value)
+    return found
+
+
 def test_every_message_the_pdf_uses_is_in_the_catalogue() -> None:
-    source = ast.parse(Path(pdf_module.__file__).read_text(encoding="utf-8"))
-    literal_calls = {
-        node.args[0].value
-        for node in ast.walk(source)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name | ast.Attribute)
-        and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) in {"_", "gettext"}
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
-    }
+    literal_calls = msgids_in(pdf_module.__file__)
     used = literal_calls | set(STATUS_LABELS.values()) | set(CONTROL_KIND_LABELS.values())
     used |= set(CONTROL_RESULT_LABELS.values())
 
@@ -383,9 +389,9 @@ def test_the_svg_is_a_standalone_square_drawing() -> None:
 
 
 def test_a_noisy_photo_of_the_code_still_reads() -> None:
-    code = image_of(qr_png(PAYLOAD)).convert("L")
+    code = image_of(qr_png(PAYLOAD)).convert("L").point(lambda value: 45 + value * 0.7)  # grey paper, grey ink
     code = code.resize((round(code.width * 1.3), round(code.height * 1.3)), Image.Resampling.BICUBIC)
-    code = code.rotate(3, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    code = code.rotate(3, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=220)
     noise = Image.frombytes("L", (1200, 900), random.Random(7).randbytes(1200 * 900))
     paper = Image.blend(Image.new("L", noise.size, 150), noise, 0.3)
     paper.paste(code, (300, 200))

@@ -7,9 +7,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from silkway.settings import Settings, SettingsError
+from silkway.cli.common import EXIT_INPUT, EXIT_UNAVAILABLE, err, out
+from silkway.cli.common import settings as _settings
+from silkway.cli.trust import audit_log, trust, verify_document
 from silkway.shared.errors import DomainError, ServiceUnavailable
 
 app = typer.Typer(help="Silkway: cargo transit declared once, inspected once.", no_args_is_help=True)
@@ -17,19 +18,9 @@ db = typer.Typer(help="The database.", no_args_is_help=True)
 demo = typer.Typer(help="Demo data for the embedded pilot.", no_args_is_help=True)
 app.add_typer(db, name="db")
 app.add_typer(demo, name="demo")
-err = Console(stderr=True)
-out = Console()
-
-EXIT_INPUT = 2
-EXIT_UNAVAILABLE = 3
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_INPUT) from None
+app.add_typer(trust, name="trust")
+app.command("verify")(verify_document)
+app.command("audit")(audit_log)
 
 
 @app.command()

@@ -7,9 +7,10 @@ need to handle a single error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from io import BytesIO
+from itertools import islice
 
 import zxingcpp
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -99,7 +100,7 @@ def _ascii_text(data: bytes) -> str | None:
         return None
 
 
-def _unique(texts: Iterator[str]) -> list[str]:
+def _unique(texts: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
@@ -185,7 +186,7 @@ def _from_pdf(data: bytes) -> list[str]:
         reader = PdfReader(BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnreadableDocument(UnreadableReason.ENCRYPTED, "The PDF is protected by a password")
-        pages = list(reader.pages)[:_MAX_PAGES]
+        pages = list(islice(reader.pages, _MAX_PAGES))
     except UnreadableDocument:
         raise
     except Exception as exc:  # pypdf raises many kinds of error on a damaged file
@@ -212,7 +213,7 @@ def _from_pdf(data: bytes) -> list[str]:
             examined += 1
             payloads.extend(found)
     if payloads:
-        return _unique(iter(payloads))
+        return _unique(payloads)
     if damaged:
         raise UnreadableDocument(
             UnreadableReason.CORRUPT,

@@ -82,7 +82,7 @@ class Authority:
                 for k in self._store.keys(state)
                 if k.entry.status is KeyStatus.ACTIVE
             }
-            wanted = [(KeyUsage.OFFICE, office) for office in sorted(offices)]
+            wanted: list[tuple[KeyUsage, str | None]] = [(KeyUsage.OFFICE, office) for office in sorted(offices)]
             if state == node_state:
                 wanted.append((KeyUsage.NODE, None))
             for usage, office in wanted:
@@ -127,10 +127,10 @@ class Authority:
 
     def _root_key(self, state: str) -> SigningKey:
         found = self._store.root(state)
-        if found is None or found[1] is None:
+        sealed = None if found is None else found[1]
+        if found is None or sealed is None:
             raise KeyUnavailable(f"this node does not hold the root key of {state}")
-        root, sealed = found
-        return self._vault.open(sealed, root.key_id)
+        return self._vault.open(sealed, found[0].key_id)
 
     def _issue(self, state: str, usage: KeyUsage, office: str | None, now: datetime) -> KeyEntry:
         root = self._root_key(state)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import base45
+import base45  # type: ignore[import-untyped]
 import cbor2
 
 from silkway.signing.encoding import instant
@@ -47,7 +47,7 @@ def seal(summary: Mapping[str, Any], key: SigningKey) -> str:
     payload = cbor2.dumps(dict(summary), canonical=True)
     signature = key.sign(_to_be_signed(protected, payload))
     cose = cbor2.dumps(cbor2.CBORTag(_COSE_SIGN1, [protected, {}, payload, signature]))
-    text = PREFIX + base45.b45encode(zlib.compress(cose, 9)).decode("ascii")
+    text = PREFIX + bytes(base45.b45encode(zlib.compress(cose, 9))).decode("ascii")
     if len(text) > MAX_LENGTH:
         raise ValueError(f"the seal is {len(text)} characters, over the {MAX_LENGTH} a phone camera reads reliably")
     return text

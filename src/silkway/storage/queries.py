@@ -14,15 +14,15 @@ from silkway.accounts.model import Account
 from silkway.shared.actors import Actor, Role
 from silkway.shared.idempotency import StoredResponse
 from silkway.shared.mrn import Mrn
+from silkway.signing.records import SignedRecord
 from silkway.storage.repositories import (
     SqlAccountRepository,
     SqlIdempotencyRecords,
     SqlRiskRuleRepository,
     SqlTransitRepository,
 )
-from silkway.signing.records import SignedRecord
-from silkway.storage.trust import LoggedRecord
 from silkway.storage.tables import GuaranteeRow, TransitEventRow, TransitOfficeRow, TransitRow
+from silkway.storage.trust import LoggedRecord
 from silkway.transit.lifecycle import Transit
 from silkway.transit.ports import Places
 from silkway.transit.risk import RiskRule
@@ -166,14 +166,26 @@ class Queries:
             controls_recorded=int(events.get("control_recorded", 0)),
         )
 
+    def transit_with_records(self, mrn: Mrn) -> tuple[Transit, list[LoggedRecord]] | None:
+        """A transit and its signed records, read in one transaction so they always agree."""
+        with self._session() as session, session.begin():
+            transit = SqlTransitRepository(session, self._places).get(mrn, for_update=False)
+            if transit is None:
+                return None
+            return transit, self._records(session, mrn)
+
     def transit_records(self, mrn: Mrn) -> list[LoggedRecord]:
         """A transit's signed records, in order, with their place in the transparency log."""
         with self._session() as session:
-            rows = session.execute(
-                select(TransitEventRow.canonical, TransitEventRow.signature, TransitEventRow.log_index)
-                .where(TransitEventRow.mrn == mrn)
-                .order_by(TransitEventRow.seq)
-            ).all()
+            return self._records(session, mrn)
+
+    @staticmethod
+    def _records(session: Session, mrn: Mrn) -> list[LoggedRecord]:
+        rows = session.execute(
+            select(TransitEventRow.canonical, TransitEventRow.signature, TransitEventRow.log_index)
+            .where(TransitEventRow.mrn == mrn)
+            .order_by(TransitEventRow.seq)
+        ).all()
         return [LoggedRecord(SignedRecord(canonical=r.canonical, signature=r.signature), r.log_index) for r in rows]
 
     def stored_response(self, owner: str, key: str) -> tuple[str, StoredResponse | None] | None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from silkway.shared.errors import InvalidInput, NotFound
 from silkway.signing import merkle
 from silkway.signing.authority import StoredKey
 from silkway.signing.errors import KeyUnavailable
@@ -25,12 +26,10 @@ from silkway.signing.trustlist import (
     SignedSection,
     publish,
 )
-from silkway.shared.errors import InvalidInput, NotFound
 from silkway.storage.tables import (
     LogLeafRow,
     LogNodeRow,
     LogStateRow,
-    TransitEventRow,
     TrustKeyRow,
     TrustSectionRow,
 )
@@ -189,8 +188,10 @@ class SqlLedger:
         query = select(TrustKeyRow.key_id, TrustKeyRow.sealed_private).where(
             TrustKeyRow.usage == usage.value, TrustKeyRow.status == KeyStatus.ACTIVE.value
         )
-        query = query.where(TrustKeyRow.office == office) if usage is KeyUsage.OFFICE else query.where(
-            TrustKeyRow.state == office
+        query = (
+            query.where(TrustKeyRow.office == office)
+            if usage is KeyUsage.OFFICE
+            else query.where(TrustKeyRow.state == office)
         )
         row = self._session.execute(query.order_by(TrustKeyRow.created_at.desc())).first()
         if row is None or row.sealed_private is None:
@@ -200,7 +201,7 @@ class SqlLedger:
     def sign(
         self,
         *,
-        type: str,  # noqa: A002 - the record's field
+        type: str,
         subject: str,
         seq: int,
         prev: str | None,
@@ -271,7 +272,7 @@ def _left_siblings(index: int) -> list[merkle.NodeKey]:
 @dataclass(frozen=True, slots=True)
 class LogEntry:
     index: int
-    record: SignedRecord
+    leaf_hash: bytes
 
 
 class SqlNotary:
@@ -322,7 +323,7 @@ class SqlNotary:
         with self._session() as session:
             size = self._size(session)
             if not 0 < tree_size <= size:
-                raise InvalidInput(f"tree_size must be between 1 and the log's size, {size}", fields=["tree_size"])
+                raise InvalidInput("tree_size is beyond the log", fields={"tree_size": f"must be between 1 and {size}"})
             index = session.scalar(select(LogLeafRow.index).where(LogLeafRow.leaf_hash == leaf_hash))
             if index is None or index >= tree_size:
                 raise NotFound(f"no entry with this leaf hash in the first {tree_size} entries of the log")
@@ -338,7 +339,8 @@ class SqlNotary:
             size = self._size(session)
             if not 0 < first <= second <= size:
                 raise InvalidInput(
-                    f"need 0 < first <= second <= {size} (the log's size)", fields=["first", "second"]
+                    "no consistency proof between these sizes",
+                    fields={"second": f"need 0 < first <= second <= {size}, the log's size"},
                 )
             nodes = self._nodes(session, merkle.needed_for_consistency(first, second))
             return merkle.consistency_proof(first, second, nodes)
@@ -347,15 +349,16 @@ class SqlNotary:
         """Log entries [start, end), at most `MAX_ENTRIES` of them. On a bad range, raises `InvalidInput`."""
         if not 0 <= start < end or end - start > self.MAX_ENTRIES:
             raise InvalidInput(
-                f"need 0 <= start < end and at most {self.MAX_ENTRIES} entries at a time", fields=["start", "end"]
+                "bad range of log entries",
+                fields={"end": f"need 0 <= start < end and at most {self.MAX_ENTRIES} entries at a time"},
             )
         with self._session() as session:
             rows = session.execute(
-                select(TransitEventRow.log_index, TransitEventRow.canonical, TransitEventRow.signature)
-                .where(TransitEventRow.log_index >= start, TransitEventRow.log_index < end)
-                .order_by(TransitEventRow.log_index)
+                select(LogLeafRow.index, LogLeafRow.leaf_hash)
+                .where(LogLeafRow.index >= start, LogLeafRow.index < end)
+                .order_by(LogLeafRow.index)
             ).all()
-        return [LogEntry(r.log_index, SignedRecord(canonical=r.canonical, signature=r.signature)) for r in rows]
+        return [LogEntry(r[0], r[1]) for r in rows]
 
     @staticmethod
     def _size(session: Session) -> int:

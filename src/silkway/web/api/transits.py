@@ -64,10 +64,10 @@ def _mrn(text: str) -> Mrn:
 
 
 def _view(services: ServicesDep, mrn: Mrn) -> dict[str, Any]:
-    transit = services.queries.transit(mrn)
-    if transit is None:
+    found = services.queries.transit_with_records(mrn)
+    if found is None:
         raise TransitNotFound(f"no transit {mrn}")
-    return transit_view(transit)
+    return transit_view(*found)
 
 
 def _run(services: ServicesDep, handler: Callable[..., T], command: Any) -> T:
@@ -152,10 +152,10 @@ def list_transits(
 @router.get("/{mrn}", summary="A transit with its history")
 def get_transit(mrn: str, services: ServicesDep, actor: ActorDep) -> dict[str, Any]:
     number = _mrn(mrn)
-    transit = services.queries.transit(number)
-    if transit is None or not handlers.can_see(actor, transit, services.places):
+    found = services.queries.transit_with_records(number)
+    if found is None or not handlers.can_see(actor, found[0], services.places):
         raise TransitNotFound(f"no transit {number}")
-    return transit_view(transit)
+    return transit_view(*found)
 
 
 @router.post("/{mrn}/release", summary="Release for transit at the office of departure (customs)")

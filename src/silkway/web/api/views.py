@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from silkway.signing.encoding import b64u
+from silkway.storage.trust import LoggedRecord
 from silkway.transit.events import declaration_to_json
 from silkway.transit.lifecycle import Transit
 
 
-def transit_view(transit: Transit) -> dict[str, Any]:
+def transit_view(transit: Transit, records: Sequence[LoggedRecord]) -> dict[str, Any]:
+    """The transit and its events; each event carries its signed record: the exact canonical bytes (as
+    text), the signature, the key, its hash and its place in the transparency log."""
     declaration = declaration_to_json(transit.declaration)
     events = []
-    for seq, event in enumerate(transit.events, start=1):
+    for seq, (event, logged) in enumerate(zip(transit.events, records, strict=True), start=1):
         body = event.body()
         body.pop("declaration", None)  # the declaration is shown once, at the top
+        record = logged.record
         events.append(
             {
                 "seq": seq,
                 "type": event.type,
-                "office": event.office,
+                "office": record.fields["office"],
                 "actor": event.actor,
                 "at": _at(event.at),
                 **body,
+                "record": {
+                    "canonical": record.canonical.decode("utf-8"),
+                    "signature": b64u(record.signature),
+                    "key_id": record.key_id,
+                    "hash": record.hash,
+                    "log_index": logged.log_index,
+                },
             }
         )
     control = transit.recognised_control

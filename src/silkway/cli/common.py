@@ -1,0 +1,28 @@
+"""What every command shares: the consoles, the exit codes, and reading the settings."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from silkway.settings import Settings, SettingsError
+
+err = Console(stderr=True)
+out = Console()
+
+EXIT_FAILED = 1  # the check ran and found the input not genuine
+EXIT_INPUT = 2
+EXIT_UNAVAILABLE = 3
+
+
+def settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
+    err.print(f"[red]error:[/] {message}")
+    return typer.Exit(code)

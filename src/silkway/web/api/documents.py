@@ -1,0 +1,102 @@
+"""The transit accompanying document (a one-page PDF with a signed QR code) and the offline check of a seal."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from silkway.documents.model import OfficeLine
+from silkway.documents.pdf import render_transit_document
+from silkway.documents.reading import UnreadableDocument, read_payloads
+from silkway.documents.transit import check_seal, document_of, issue_seal, summary_of
+from silkway.i18n import UnsupportedLanguage, negotiate
+from silkway.shared.errors import InvalidInput
+from silkway.shared.mrn import Mrn
+from silkway.signing.trustlist import load_trust_list
+from silkway.transit import handlers
+from silkway.transit.errors import TransitNotFound
+from silkway.web.deps import ActorDep, ServicesDep
+
+router = APIRouter(tags=["documents"])
+
+MAX_UPLOAD = 8 * 1024 * 1024
+
+
+@router.get(
+    "/transits/{mrn}/document",
+    summary="The transit accompanying document: one printable page with a signed QR code",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def transit_document(
+    mrn: str,
+    services: ServicesDep,
+    actor: ActorDep,
+    lang: Annotated[str | None, Query(description="kk, ru or en; else Accept-Language")] = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> Response:
+    try:
+        language = negotiate(lang, accept_language)
+    except UnsupportedLanguage as exc:
+        raise InvalidInput(str(exc), fields={"lang": "must be kk, ru or en"}) from exc
+    number = Mrn(mrn)
+    found = services.queries.transit_with_records(number)
+    if found is None or not handlers.can_see(actor, found[0], services.places):
+        raise TransitNotFound(f"no transit {number}")
+    transit, records = found
+    head = records[-1].record
+    issuer = str(head.fields["office"])
+    key = services.notary.office_key(issuer)
+    now = services.clock.now()
+    payload = issue_seal(summary_of(transit, head, issuer=issuer, at=now), key)
+
+    def office_line(code: str) -> OfficeLine:
+        office = services.reference.offices.get(code)
+        return OfficeLine(code=code, name=code if office is None else office.name, country=code[:2])
+
+    document = document_of(transit, payload=payload, key_id=key.key_id, issuer=issuer, at=now, office_line=office_line)
+    return Response(
+        render_transit_document(document, language),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{number}.pdf"',
+            "Content-Language": language,
+        },
+    )
+
+
+@router.post(
+    "/verify",
+    summary="Check a document's seal against this node's trust list: a payload (JSON) or a photo or PDF (upload)",
+)
+async def verify(request: Request, services: ServicesDep) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=1)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("upload the photo, PNG or PDF as the form field 'file'", fields={"file": "missing"})
+        data = await upload.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            raise InvalidInput("the upload is too large", fields={"file": f"at most {MAX_UPLOAD // 1_000_000} MB"})
+        try:
+            payloads = read_payloads(data)
+        except UnreadableDocument as exc:
+            raise InvalidInput(str(exc), fields={"file": "no readable Silkway QR code"}) from exc
+    elif content_type.startswith("application/json"):
+        body = await request.json()
+        payload = body.get("payload") if isinstance(body, dict) else None
+        if not isinstance(payload, str) or not payload.strip():
+            raise InvalidInput('send {"payload": "SW1:..."}', fields={"payload": "a seal string is required"})
+        payloads = [payload]
+    else:
+        raise InvalidInput(
+            "send JSON {\"payload\": ...} or a multipart upload named 'file'",
+            fields={"content-type": "application/json or multipart/form-data"},
+        )
+    trust = load_trust_list(services.notary.trust_list(services.clock.now()))
+    verdicts = [check_seal(p, trust).to_json() for p in payloads]
+    first = verdicts[0]
+    return {**first, "codes_found": len(verdicts)}
