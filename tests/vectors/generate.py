@@ -77,7 +77,10 @@ def main() -> None:
     roots = {s["section"]["state"]: s["section"]["root"]["key_id"] for s in json.loads(trust_list)["sections"]}
     write("roots.json", roots)
     write("transit.json", {"mrn": transit["mrn"], "records": records})
-    write("log.json", {"tree_head": head, "inclusion": proofs, "earlier_tree_head": first_head, "consistency": consistency})
+    write(
+        "log.json",
+        {"tree_head": head, "inclusion": proofs, "earlier_tree_head": first_head, "consistency": consistency},
+    )
     (HERE / "seal.txt").write_text(seal + "\n", "ascii")
     write("tampered.json", _tampered(records))
 

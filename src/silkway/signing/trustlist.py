@@ -72,7 +72,8 @@ class Certificate:
     def from_json(cls, data: Mapping[str, Any]) -> Certificate:
         if data.get("format") != CERTIFICATE_FORMAT:
             raise MalformedRecord(f"not a key certificate: format {data.get('format')!r}")
-        cert = cls(
+        # a key id that does not match the public key is a forgery, reported by `load_trust_list`
+        return cls(
             public_key=PublicKey(from_b64u(str(data["public_key"]))),
             state=str(data["state"]),
             usage=KeyUsage(str(data["usage"])),
@@ -81,9 +82,6 @@ class Certificate:
             valid_until=parse_instant(str(data["valid_until"])),
             issuer=str(data["issuer"]),
         )
-        if cert.key_id != data.get("key_id"):
-            raise MalformedRecord(f"certificate key id {data.get('key_id')} does not match its public key")
-        return cert
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -346,7 +344,11 @@ def _section(item: Mapping[str, Any], pinned_roots: Mapping[str, str] | None) ->
         )
     for entry, raw in zip(section.keys, body["keys"], strict=True):
         cert = entry.certificate
-        if cert.state != state or cert.issuer != root.key_id:
+        if raw["certificate"].get("key_id") != cert.key_id:
+            problems.append(
+                Problem("trust_list_certificate", f"key id {raw['certificate'].get('key_id')} does not match its key")
+            )
+        elif cert.state != state or cert.issuer != root.key_id:
             problems.append(
                 Problem("trust_list_certificate", f"key {cert.key_id} in the section of {state} names another issuer")
             )
