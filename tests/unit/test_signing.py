@@ -331,8 +331,8 @@ def test_an_envelope_clash_or_a_broken_first_record_is_refused_when_signing(node
         sign_record(**common, seq=1, prev=None, body={"seq": 5})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="prev null"):
         sign_record(**common, seq=1, prev="ab", body={})  # type: ignore[arg-type]
+    naive = datetime(2026, 1, 1)  # noqa: DTZ001 - naive on purpose
     with pytest.raises(ValueError, match="timezone"):
-        naive = datetime(2026, 1, 1)  # noqa: DTZ001 - naive on purpose
         sign_record(**{**common, "at": naive}, seq=1, prev=None, body={})  # type: ignore[arg-type]
 
 
