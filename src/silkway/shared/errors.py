@@ -9,6 +9,9 @@
         ├── ConcurrentUpdate         someone changed the record in between; retry
         └── IdempotencyKeyReused     the same Idempotency-Key was sent with another request
 
+Beside them, not domain errors: `ServiceUnavailable` (a dependency is down; retry) and `RecordsAltered` (stored
+records fail their integrity check: the database was changed behind Silkway's back).
+
 Domain errors never know about HTTP; `silkway.web.errors` and the CLI map them at the edge.
 """
 
@@ -85,4 +88,11 @@ class ServiceUnavailable(Exception):
     """A dependency (the database) is unreachable; not a broken rule, and nothing was recorded.
 
     Deliberately not a `DomainError`: the request may succeed when retried later.
+    """
+
+
+class RecordsAltered(Exception):
+    """Stored signed records no longer match their hashes or chain: someone changed the database directly.
+
+    Nothing is done with such records; the message names the subject and the first record that fails.
     """

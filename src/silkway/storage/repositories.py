@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from silkway.accounts.model import Account
 from silkway.shared.actors import Role
-from silkway.shared.errors import ConcurrentUpdate
+from silkway.shared.errors import ConcurrentUpdate, RecordsAltered
 from silkway.shared.idempotency import IdempotencyKey, StoredResponse
 from silkway.shared.money import Money
 from silkway.shared.mrn import Mrn
+from silkway.signing.errors import MalformedRecord
 from silkway.signing.records import SignedRecord
 from silkway.storage.tables import (
     AccountRow,
@@ -54,6 +55,7 @@ class SqlTransitRepository:
         rows = self._session.scalars(
             select(TransitEventRow).where(TransitEventRow.mrn == mrn).order_by(TransitEventRow.seq)
         ).all()
+        _check_integrity(mrn, rows)
         transit = Transit.replay(mrn, [_event(row) for row in rows])
         if rows:
             self._heads[mrn] = rows[-1].hash
@@ -170,6 +172,21 @@ class SqlTransitRepository:
             )
         )
         return Decimal(str(total or 0))
+
+
+def _check_integrity(mrn: str, rows: Sequence[TransitEventRow]) -> None:
+    """Refuse to act on records changed behind Silkway's back: each must hash to its stored hash and name its
+    predecessor's. (Signatures are checked by whoever verifies against the trust list.)"""
+    prev: str | None = None
+    for expected_seq, row in enumerate(rows, start=1):
+        record = SignedRecord(canonical=row.canonical, signature=row.signature)
+        try:
+            fields = record.fields
+        except MalformedRecord:
+            fields = {}
+        if row.seq != expected_seq or record.hash != row.hash or fields.get("prev") != prev:
+            raise RecordsAltered(f"the records of transit {mrn} fail their integrity check at event {row.seq}.")
+        prev = row.hash
 
 
 def _event(row: TransitEventRow) -> TransitEvent:

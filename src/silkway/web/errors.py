@@ -18,6 +18,7 @@ from silkway.shared.errors import (
     InvalidInput,
     NotFound,
     NotPermitted,
+    RecordsAltered,
     ServiceUnavailable,
 )
 from silkway.transit.errors import ActionNotAllowed
@@ -111,6 +112,17 @@ def install(app: FastAPI) -> None:
         )
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.exception_handler(RecordsAltered)
+    async def _altered(request: Request, exc: RecordsAltered) -> JSONResponse:
+        log.error("stored records fail their integrity check: %s", exc)
+        return problem(
+            500,
+            code="records_altered",
+            title="Stored records were altered",
+            detail=f"{exc} Nothing was done with them; report this to the node's security officer.",
+            instance=request.url.path,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
