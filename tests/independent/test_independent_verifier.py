@@ -45,7 +45,8 @@ def hashes(items: list[str]) -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def trust_doc() -> dict[str, Any]:
-    return load("trust-list.json")
+    document: dict[str, Any] = load("trust-list.json")
+    return document
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,8 @@ def trust(trust_doc: dict[str, Any]) -> v.TrustList:
 
 @pytest.fixture
 def records() -> Records:
-    return load("transit.json")["records"]
+    served: Records = load("transit.json")["records"]
+    return served
 
 
 def first_problem(records: Records, trust: v.TrustList) -> tuple[str, int]:
@@ -186,6 +188,14 @@ def test_an_altered_document_signature_is_rejected(trust_doc: dict[str, Any]) ->
     assert rejected(doc) == "signature"
 
 
+def test_a_trust_list_signed_by_an_office_key_is_rejected() -> None:
+    zz = State()
+    office = zz.certify("office", "ZZ-ONE")
+    zz.node = office
+    with pytest.raises(v.Rejected, match="node_key"):
+        zz.trust_list()
+
+
 def test_a_pinned_root_mismatch_is_rejected(trust_doc: dict[str, Any]) -> None:
     pins = load("roots.json")
     assert rejected(trust_doc, {**pins, "UZ": pins["KZ"]}) == "root_not_pinned"
@@ -274,7 +284,7 @@ class State:
             "valid_from": entry.pop("valid_from", T0),
             "valid_until": entry.pop("valid_until", "2027-01-01T00:00:00.000000Z"),
         }
-        cert = {
+        cert: dict[str, Any] = {
             "format": "silkway-key-certificate/1",
             "key_id": v.key_id_of(raw(key)),
             "public_key": b64u(raw(key)),
@@ -294,8 +304,8 @@ class State:
             "valid_from": T0,
             "valid_until": "2036-01-01T00:00:00.000000Z",
         }
-        section = {"state": "ZZ", "sequence": 1, "updated_at": T0, "root": root, "keys": self.entries}
-        doc = {
+        section: dict[str, Any] = {"state": "ZZ", "sequence": 1, "updated_at": T0, "root": root, "keys": self.entries}
+        doc: dict[str, Any] = {
             "format": "silkway-trust-list/1",
             "issued_at": T0,
             "node_state": "ZZ",
@@ -311,7 +321,14 @@ def signed(steps: list[tuple[Ed25519PrivateKey, str, str]], subject: str = "tran
     records: Records = []
     for seq, (key, office, at) in enumerate(steps, start=1):
         prev = hashlib.sha256(records[-1]["canonical"].encode()).hexdigest() if records else None
-        fields = {"type": "presented", "subject": subject, "seq": seq, "prev": prev, "at": at, "office": office}
+        fields: dict[str, Any] = {
+            "type": "presented",
+            "subject": subject,
+            "seq": seq,
+            "prev": prev,
+            "at": at,
+            "office": office,
+        }
         canonical = rfc8785.dumps({**fields, "actor": "officer", "key_id": v.key_id_of(raw(key))})
         records.append({"canonical": canonical.decode(), "signature": b64u(key.sign(canonical))})
     return records
@@ -324,19 +341,63 @@ EARLIER, LATER = "2026-06-01T11:59:59.999999Z", "2026-06-01T12:00:00.000001Z"
 @pytest.mark.parametrize(
     ("make", "office", "at", "expect"),
     [
-        (lambda zz: zz.certify("office", "ZZ-ONE"), "ZZ-ONE", AT, None),
-        (lambda zz: zz.certify("office", "ZZ-ONE"), "ZZ-TWO", AT, "wrong_office"),
-        (lambda zz: zz.certify("office", "ZZ-ONE"), "YY-ONE", AT, "wrong_state"),
-        (lambda zz: zz.node, "ZZ-ONE", AT, "wrong_office"),
-        (lambda zz: Ed25519PrivateKey.generate(), "ZZ-ONE", AT, "unknown_key"),
-        (lambda zz: zz.certify("office", "ZZ-ONE", valid_from=LATER), "ZZ-ONE", AT, "key_not_valid"),
-        (lambda zz: zz.certify("office", "ZZ-ONE", valid_from=AT), "ZZ-ONE", AT, None),
-        (lambda zz: zz.certify("office", "ZZ-ONE", valid_until=AT), "ZZ-ONE", AT, "key_not_valid"),
-        (lambda zz: zz.certify("office", "ZZ-ONE", status="rotated", rotated_at=AT), "ZZ-ONE", EARLIER, None),
-        (lambda zz: zz.certify("office", "ZZ-ONE", status="rotated", rotated_at=AT), "ZZ-ONE", AT, "key_rotated"),
-        (lambda zz: zz.certify("office", "ZZ-ONE", status="revoked", compromised_at=AT), "ZZ-ONE", EARLIER, None),
-        (lambda zz: zz.certify("office", "ZZ-ONE", status="revoked", compromised_at=AT), "ZZ-ONE", AT, "key_revoked"),
-        (lambda zz: zz.certify("office", "ZZ-ONE"), "ZZ-ONE", "2026-06-01T12:00:00Z", "malformed"),
+        pytest.param(lambda zz: zz.certify("office", "ZZ-ONE"), "ZZ-ONE", AT, None, id="valid"),
+        pytest.param(lambda zz: zz.certify("office", "ZZ-ONE"), "ZZ-TWO", AT, "wrong_office", id="another office"),
+        pytest.param(
+            lambda zz: zz.certify("office", "ZZ-ONE"), "YY-ONE", AT, "wrong_state", id="another state's office"
+        ),
+        pytest.param(lambda zz: zz.node, "ZZ-ONE", AT, "wrong_office", id="signed by a node key"),
+        pytest.param(lambda zz: Ed25519PrivateKey.generate(), "ZZ-ONE", AT, "unknown_key", id="key not on the list"),
+        pytest.param(
+            lambda zz: zz.certify("office", "ZZ-ONE", valid_from=LATER),
+            "ZZ-ONE",
+            AT,
+            "key_not_valid",
+            id="before valid_from",
+        ),
+        pytest.param(lambda zz: zz.certify("office", "ZZ-ONE", valid_from=AT), "ZZ-ONE", AT, None, id="at valid_from"),
+        pytest.param(
+            lambda zz: zz.certify("office", "ZZ-ONE", valid_until=AT),
+            "ZZ-ONE",
+            AT,
+            "key_not_valid",
+            id="at valid_until",
+        ),
+        pytest.param(
+            lambda zz: zz.certify("office", "ZZ-ONE", status="rotated", rotated_at=AT),
+            "ZZ-ONE",
+            EARLIER,
+            None,
+            id="before rotation",
+        ),
+        pytest.param(
+            lambda zz: zz.certify("office", "ZZ-ONE", status="rotated", rotated_at=AT),
+            "ZZ-ONE",
+            AT,
+            "key_rotated",
+            id="at rotation",
+        ),
+        pytest.param(
+            lambda zz: zz.certify("office", "ZZ-ONE", status="revoked", compromised_at=AT),
+            "ZZ-ONE",
+            EARLIER,
+            None,
+            id="before compromise",
+        ),
+        pytest.param(
+            lambda zz: zz.certify("office", "ZZ-ONE", status="revoked", compromised_at=AT),
+            "ZZ-ONE",
+            AT,
+            "key_revoked",
+            id="at compromise",
+        ),
+        pytest.param(
+            lambda zz: zz.certify("office", "ZZ-ONE"),
+            "ZZ-ONE",
+            "2026-06-01T12:00:00Z",
+            "malformed",
+            id="at not an instant",
+        ),
     ],
 )
 def test_genuinely_signed_records_against_their_certificates(

@@ -196,6 +196,7 @@ def _mismatched_key_id(data: dict[str, object]) -> None:
         (lambda d: d["sections"][0]["section"]["keys"][0].update(status="revoked"), "trust_list_section"),
         (lambda d: d.update(issued_at="2020-01-01T00:00:00.000000Z"), "trust_list_signature"),
         (lambda d: d["sections"].pop(), "trust_list_signature"),
+        (lambda d: d["sections"].append(d["sections"][0]), "trust_list_section"),
     ],
     ids=[
         "office key replaced",
@@ -204,6 +205,7 @@ def _mismatched_key_id(data: dict[str, object]) -> None:
         "status edited",
         "document edited",
         "a state removed",
+        "a state twice",
     ],
 )
 def test_a_forged_trust_list_is_refused(node: Node, change: object, code: str) -> None:

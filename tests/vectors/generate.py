@@ -95,8 +95,9 @@ def _tampered(records: list[dict[str, str]]) -> list[dict[str, Any]]:
     """Each case: the records as served after one act of tampering, and the first problem it must raise."""
     cases = []
     flipped = [dict(r) for r in records]
-    flipped[3]["canonical"] = flipped[3]["canonical"].replace('"green"', '"inspect"', 1)
-    cases.append({"name": "a presentation's decision edited", "records": flipped, "expect": "bad_signature", "seq": 4})
+    assert '"decision":"green"' in flipped[2]["canonical"]  # seq 3: the presentation at the KZ exit
+    flipped[2]["canonical"] = flipped[2]["canonical"].replace('"decision":"green"', '"decision":"inspect"', 1)
+    cases.append({"name": "a presentation's decision edited", "records": flipped, "expect": "bad_signature", "seq": 3})
     swapped = [dict(r) for r in records]
     swapped[2], swapped[3] = swapped[3], swapped[2]
     cases.append({"name": "two records swapped", "records": swapped, "expect": "out_of_order", "seq": 4})

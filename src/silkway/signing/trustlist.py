@@ -296,6 +296,8 @@ def load_trust_list(data: bytes, *, pinned_roots: Mapping[str, str] | None = Non
         for item in document["sections"]:
             section, section_problems = _section(item, pinned_roots)
             problems += section_problems
+            if section.state in sections:
+                problems.append(Problem("trust_list_section", f"the trust list has two sections for {section.state}"))
             sections[section.state] = section
         unsigned = {k: v for k, v in document.items() if k != "signature"}
         signature = from_b64u(str(document["signature"]))
@@ -307,6 +309,8 @@ def load_trust_list(data: bytes, *, pinned_roots: Mapping[str, str] | None = Non
         for state in sorted(set(pinned_roots) - set(sections)):
             problems.append(Problem("trust_list_state_missing", f"the trust list has no section for {state}"))
     keys = {k.key_id: k for s in sections.values() for k in s.keys}
+    if len(keys) != sum(len(s.keys) for s in sections.values()):
+        problems.append(Problem("trust_list_certificate", "a key id appears more than once in the trust list"))
     node = keys.get(node_key_id)
     if node is None or node.certificate.usage is not KeyUsage.NODE or node.certificate.state != node_state:
         problems.append(Problem("trust_list_signature", f"the publishing node key {node_key_id} is not certified"))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Header, Query, Request
+from starlette.datastructures import UploadFile
 from fastapi.responses import Response
 
 from silkway.documents.model import OfficeLine
@@ -74,11 +75,11 @@ def transit_document(
 async def verify(request: Request, services: ServicesDep) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=1)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput("upload the photo, PNG or PDF as the form field 'file'", fields={"file": "missing"})
-        data = await upload.read(MAX_UPLOAD + 1)
+        async with request.form(max_files=1, max_fields=1) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InvalidInput("upload the photo, PNG or PDF as the form field 'file'", fields={"file": "missing"})
+            data = await upload.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
             raise InvalidInput("the upload is too large", fields={"file": f"at most {MAX_UPLOAD // 1_000_000} MB"})
         try:
