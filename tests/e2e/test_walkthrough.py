@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -35,7 +37,7 @@ def test_the_walkthrough_runs_against_a_fresh_server(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as answer:  # noqa: S310 - loopback
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as answer:
                     if answer.status == 200:
                         break
             except OSError:
@@ -50,6 +52,22 @@ def test_the_walkthrough_runs_against_a_fresh_server(tmp_path: Path) -> None:
             timeout=120,
             check=False,
         )
+        export = run(silkway, "trust", "export", str(tmp_path / "trust.json"), env=env)
+        audits = [
+            run(
+                silkway,
+                "audit",
+                base,
+                "--trust-list",
+                str(tmp_path / "trust.json"),
+                "--state",
+                str(tmp_path / "audit.json"),
+                "--entries",
+                env=env,
+            )
+            for _ in range(2)
+        ]
+        (tmp_path / "tad.pdf").write_bytes(document(base))
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -60,3 +78,35 @@ def test_the_walkthrough_runs_against_a_fresh_server(tmp_path: Path) -> None:
     assert any("('inspect', ['seal_mismatch'])" in line for line in lines)
     assert lines[-1].split()[:2] == ["13", "discharged"]
     assert sum(" control_recorded " in f" {line} " for line in lines) == 1  # only at the Tajik border
+
+    assert export.returncode == 0, export.stderr
+    for audited in audits:
+        assert audited.returncode == 0, audited.stdout + audited.stderr
+        assert "consistent: 13 entries" in audited.stdout
+    assert "checked against 1 earlier heads" in audits[1].stdout
+
+    # the server is gone: the document proves itself from the exported trust list alone
+    verified = run(silkway, "verify", str(tmp_path / "tad.pdf"), "--trust-list", str(tmp_path / "trust.json"), env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.startswith("GENUINE")
+    assert "Last control: physical, satisfactory, by TJ-FOTEHOBOD" in " ".join(verified.stdout.split())
+
+
+def run(silkway: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(silkway), *args], env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def document(base: str) -> bytes:
+    """The accompanying document of the walk-through's transit, as the carrier downloads it."""
+    form = urllib.parse.urlencode({"username": "carrier-kz", "password": "demo"}).encode()
+    with urllib.request.urlopen(f"{base}/api/v1/auth/token", data=form, timeout=10) as answer:
+        token = json.loads(answer.read())["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    listing = urllib.request.Request(f"{base}/api/v1/transits", headers=headers)
+    with urllib.request.urlopen(listing, timeout=10) as answer:
+        mrn = json.loads(answer.read())["items"][0]["mrn"]
+    request = urllib.request.Request(f"{base}/api/v1/transits/{mrn}/document", headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return bytes(answer.read())
