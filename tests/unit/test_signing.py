@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from silkway.signing.authority import Authority, StoredKey
+from silkway.signing.authority import CLOCK_SKEW, Authority, StoredKey
 from silkway.signing.encoding import b64u, from_b64u
 from silkway.signing.errors import KeyUnavailable, MalformedRecord, VerificationError
 from silkway.signing.keys import KeyVault, SigningKey
@@ -287,9 +287,11 @@ def test_a_key_unknown_to_the_trust_list_is_caught(node: Node) -> None:
 
 
 def test_a_key_used_outside_its_validity_is_caught(node: Node) -> None:
-    early = chain(node, [("submitted", "KZ-ALMATY", T0 - timedelta(seconds=1))])
+    early = chain(node, [("submitted", "KZ-ALMATY", T0 - CLOCK_SKEW - timedelta(seconds=1))])
+    skewed = chain(node, [("submitted", "KZ-ALMATY", T0 - CLOCK_SKEW)])  # a node whose clock runs behind
     late = chain(node, [("submitted", "KZ-ALMATY", T0 + timedelta(days=3 * 365 + 1))])
     assert codes(verify_records(early, node.trust())) == [("key_not_valid", 1)]
+    assert verify_records(skewed, node.trust()) == []
     assert codes(verify_records(late, node.trust())) == [("key_not_valid", 1)]
 
 

@@ -7,8 +7,9 @@ from rich.console import Console
 
 from silkway.settings import Settings, SettingsError
 
-err = Console(stderr=True)
-out = Console()
+# soft wrap: messages and verdicts stay whole lines however narrow the terminal, so scripts can grep them
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 EXIT_FAILED = 1  # the check ran and found the input not genuine
 EXIT_INPUT = 2

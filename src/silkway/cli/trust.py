@@ -67,7 +67,9 @@ def trust_roots(
 
 
 @trust.command("list")
-def trust_list_keys() -> None:
+def trust_list_keys(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the keys as JSON.")] = False,
+) -> None:
     """Show every key of this node's trust list and its status."""
     from silkway import bootstrap
     from silkway.signing.trustlist import load_trust_list
@@ -77,9 +79,19 @@ def trust_list_keys() -> None:
         loaded = load_trust_list(services.notary.trust_list(services.clock.now()))
     finally:
         services.close()
-    table = Table("state", "usage", "office", "key id", "status", "valid until")
+    if as_json:
+        out.print_json(
+            data=[
+                {"state": state, **entry.to_json()}
+                for state, section in sorted(loaded.sections.items())
+                for entry in section.keys
+            ]
+        )
+        return
+    table = Table("state", "usage", "office", "status", "valid until")
+    table.add_column("key id", no_wrap=True, min_width=32)
     for state, section in sorted(loaded.sections.items()):
-        table.add_row(state, "root", "", section.root.key_id, "active", f"{section.root.valid_until:%Y-%m-%d}")
+        table.add_row(state, "root", "", "active", f"{section.root.valid_until:%Y-%m-%d}", section.root.key_id)
         for entry in section.keys:
             cert = entry.certificate
             status = entry.status.value

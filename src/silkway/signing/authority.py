@@ -26,6 +26,9 @@ from silkway.signing.trustlist import (
 
 ROOT_VALIDITY = timedelta(days=10 * 365)
 KEY_VALIDITY = timedelta(days=3 * 365)
+CLOCK_SKEW = timedelta(minutes=5)
+"""New keys are valid from a little before they were made, as X.509 certificates are backdated, so a record
+signed on a node whose clock runs slightly behind the certifying node's is not refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +74,12 @@ class Authority:
             if self._store.root(state) is None:
                 root = SigningKey.generate()
                 self._store.add_root(
-                    RootKey(state=state, public_key=root.public, valid_from=now, valid_until=now + ROOT_VALIDITY),
+                    RootKey(
+                        state=state,
+                        public_key=root.public,
+                        valid_from=now - CLOCK_SKEW,
+                        valid_until=now + ROOT_VALIDITY,
+                    ),
                     self._vault.seal(root),
                     created_at=now,
                 )
@@ -142,7 +150,7 @@ class Authority:
                 state=state,
                 usage=usage,
                 office=office,
-                valid_from=now,
+                valid_from=now - CLOCK_SKEW,
                 valid_until=now + KEY_VALIDITY,
                 issuer=root.key_id,
             ),
