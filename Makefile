@@ -9,6 +9,10 @@ export SILKWAY_DATABASE_URL ?= sqlite:///$(CURDIR)/var/silkway.db
 .PHONY: run test lint unit bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
+	@# the transit document prints Kazakh and Russian with DejaVu, from Debian's fonts-dejavu-core
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || test -n "$$SILKWAY_PDF_FONT_DIR" || \
+		(apt-get install -y -q fonts-dejavu-core >/dev/null || \
+		 (apt-get update -q >/dev/null && apt-get install -y -q fonts-dejavu-core >/dev/null))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
