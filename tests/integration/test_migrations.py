@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from silkway.bootstrap import MIGRATIONS
 from silkway.storage.tables import metadata
@@ -31,3 +34,31 @@ def test_migrations_go_down_and_up_again(database_url: str) -> None:
         assert set(metadata.tables) <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_the_signing_migration_refuses_events_recorded_before_signing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    cfg = config(url)
+    command.upgrade(cfg, "0001")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO transits (mrn, status, holder, departure_office, destination_office, plate, "
+                "guarantee_reference, guarantee_amount, version, submitted_at, updated_at) VALUES "
+                "('26KZ0000000000001A', 'submitted', 'carrier-kz', 'KZ-A', 'TJ-B', NULL, 'G', 1, 1, "
+                "'2026-11-21 08:00:00', '2026-11-21 08:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO transit_events (mrn, seq, type, office, actor, at, body) VALUES "
+                "('26KZ0000000000001A', 1, 'submitted', 'KZ-A', 'carrier-kz', '2026-11-21 08:00:00', '{}')"
+            )
+        )
+    with pytest.raises(RuntimeError, match="1 transit events recorded before signing"):
+        command.upgrade(cfg, "head")
+    with engine.connect() as conn:  # nothing was changed: the events are still there, unsigned
+        assert conn.execute(text("SELECT count(*) FROM transit_events")).scalar_one() == 1
+        assert "trust_keys" not in inspect(engine).get_table_names()
+    engine.dispose()
