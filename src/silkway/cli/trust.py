@@ -100,7 +100,7 @@ def trust_list_keys(
             elif entry.rotated_at is not None:
                 status += f" ({entry.rotated_at:%Y-%m-%d %H:%M}Z)"
             table.add_row(
-                state, cert.usage.value, cert.office or "", cert.key_id, status, f"{cert.valid_until:%Y-%m-%d}"
+                state, cert.usage.value, cert.office or "", status, f"{cert.valid_until:%Y-%m-%d}", cert.key_id
             )
     out.print(table)
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import rfc8785
@@ -32,9 +33,9 @@ def canonical(value: Mapping[str, object]) -> bytes:
         raise ValueError(f"cannot canonicalise: {exc}") from exc
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SignedRecord:
-    """The exact signed bytes of one record and the signature over them."""
+    """The exact signed bytes of one record and the signature over them (parsed at most once, on first use)."""
 
     canonical: bytes
     signature: bytes
@@ -43,7 +44,7 @@ class SignedRecord:
     def hash(self) -> str:
         return sha256_hex(self.canonical)
 
-    @property
+    @cached_property
     def fields(self) -> dict[str, Any]:
         """The parsed record. On bytes that are not a JSON object with the envelope, raises `MalformedRecord`."""
         return parse_record(self.canonical)

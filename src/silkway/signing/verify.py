@@ -7,7 +7,7 @@ from datetime import datetime
 
 from silkway.signing.encoding import parse_instant
 from silkway.signing.errors import MalformedRecord, Problem
-from silkway.signing.records import SignedRecord, canonical, parse_record
+from silkway.signing.records import SignedRecord, canonical
 from silkway.signing.trustlist import KeyUsage, TrustList
 
 
@@ -27,7 +27,7 @@ def verify_records(records: Sequence[SignedRecord], trust: TrustList, *, subject
         problems += found
         if subject is None and position == 1:
             try:
-                subject = str(parse_record(record.canonical)["subject"])
+                subject = str(record.fields["subject"])
             except MalformedRecord:
                 subject = None
         prev = record.hash
@@ -40,7 +40,7 @@ def _problems_of(
     record: SignedRecord, trust: TrustList, *, expected_seq: int, expected_prev: str | None, subject: str | None
 ) -> list[Problem]:
     try:
-        fields = parse_record(record.canonical)
+        fields = record.fields
         seq = int(fields["seq"])
         at: datetime = parse_instant(str(fields["at"]))
     except (MalformedRecord, ValueError, TypeError) as exc:

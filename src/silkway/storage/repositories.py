@@ -16,7 +16,7 @@ from silkway.shared.idempotency import IdempotencyKey, StoredResponse
 from silkway.shared.money import Money
 from silkway.shared.mrn import Mrn
 from silkway.signing.errors import MalformedRecord
-from silkway.signing.records import SignedRecord
+from silkway.signing.records import SignedRecord, sign_record
 from silkway.storage.tables import (
     AccountRow,
     GuaranteeRow,
@@ -55,8 +55,9 @@ class SqlTransitRepository:
         rows = self._session.scalars(
             select(TransitEventRow).where(TransitEventRow.mrn == mrn).order_by(TransitEventRow.seq)
         ).all()
-        _check_integrity(mrn, rows)
-        transit = Transit.replay(mrn, [_event(row) for row in rows])
+        records = [SignedRecord(canonical=row.canonical, signature=row.signature) for row in rows]
+        _check_integrity(mrn, rows, records)
+        transit = Transit.replay(mrn, [_event(row, record) for row, record in zip(rows, records, strict=True)])
         if rows:
             self._heads[mrn] = rows[-1].hash
         if transit.version != version:
@@ -110,18 +111,18 @@ class SqlTransitRepository:
             raise ConcurrentUpdate(f"transit {transit.mrn} was changed by someone else; retry")
         if self._ledger is None:
             raise RuntimeError("this repository reads only: it was opened without a ledger to sign with")
-        subject = f"transit:{transit.mrn}"
         prev = self._heads.get(transit.mrn)
         records = []
-        for i, event in enumerate(pending):
-            seq = transit.version + i + 1
-            record = self._ledger.sign(
+        for seq, event in enumerate(pending, start=transit.version + 1):
+            office = event.office or transit.declaration.itinerary.departure
+            record = sign_record(
+                key=self._ledger.signing_key(office),
                 type=event.type,
-                subject=subject,
+                subject=f"transit:{transit.mrn}",
                 seq=seq,
                 prev=prev,
                 at=event.at,
-                office=event.office or transit.declaration.itinerary.departure,
+                office=office,
                 actor=event.actor,
                 body=event.body(),
             )
@@ -148,7 +149,7 @@ class SqlTransitRepository:
                 for (seq, event, record), index in zip(records, indices, strict=True)
             ],
         )
-        self._heads[transit.mrn] = prev or ""
+        self._heads[transit.mrn] = records[-1][2].hash
         transit.version = new_version
 
     def next_serial(self, country: str, year: int) -> int:
@@ -174,12 +175,11 @@ class SqlTransitRepository:
         return Decimal(str(total or 0))
 
 
-def _check_integrity(mrn: str, rows: Sequence[TransitEventRow]) -> None:
+def _check_integrity(mrn: str, rows: Sequence[TransitEventRow], records: Sequence[SignedRecord]) -> None:
     """Refuse to act on records changed behind Silkway's back: each must hash to its stored hash and name its
     predecessor's. (Signatures are checked by whoever verifies against the trust list.)"""
     prev: str | None = None
-    for expected_seq, row in enumerate(rows, start=1):
-        record = SignedRecord(canonical=row.canonical, signature=row.signature)
+    for expected_seq, (row, record) in enumerate(zip(rows, records, strict=True), start=1):
         try:
             fields = record.fields
         except MalformedRecord:
@@ -189,9 +189,8 @@ def _check_integrity(mrn: str, rows: Sequence[TransitEventRow]) -> None:
         prev = row.hash
 
 
-def _event(row: TransitEventRow) -> TransitEvent:
+def _event(row: TransitEventRow, record: SignedRecord) -> TransitEvent:
     # the signed bytes are the event: its fields are read from them, never from a second copy
-    record = SignedRecord(canonical=row.canonical, signature=row.signature)
     return event_from_record(row.type, at=record.at, actor=row.actor, office=row.office, body=record.body())
 
 

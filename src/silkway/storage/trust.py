@@ -15,7 +15,7 @@ from silkway.signing import merkle
 from silkway.signing.authority import StoredKey
 from silkway.signing.errors import KeyUnavailable
 from silkway.signing.keys import Keyring, PublicKey, SigningKey
-from silkway.signing.records import SignedRecord, canonical, sign_record
+from silkway.signing.records import SignedRecord, canonical
 from silkway.signing.treehead import TreeHead, sign_tree_head
 from silkway.signing.trustlist import (
     Certificate,
@@ -99,7 +99,7 @@ class SqlKeyStore:
                 usage=cert.usage.value,
                 office=cert.office,
                 public_key=cert.public_key.raw,
-                certificate=_canonical_certificate(cert),
+                certificate=canonical(cert.to_json()),
                 certificate_signature=entry.signature,
                 valid_from=cert.valid_from,
                 valid_until=cert.valid_until,
@@ -146,10 +146,6 @@ class SqlKeyStore:
         self._session.flush()
 
 
-def _canonical_certificate(cert: Certificate) -> bytes:
-    return canonical(cert.to_json())
-
-
 def _stored(row: TrustKeyRow) -> StoredKey:
     if row.certificate is None:
         raise ValueError(f"key {row.key_id} has no certificate")
@@ -173,8 +169,8 @@ class LoggedRecord:
 
 
 class SqlLedger:
-    """Signs records with the acting office's active key and appends them to the transparency log, in the
-    caller's transaction: a record is stored, signed and logged together, or not at all."""
+    """The acting office's active signing key, and the transparency log that every record is appended to, in
+    the caller's transaction: a record is stored, signed and logged together, or not at all."""
 
     def __init__(self, session: Session, keyring: Keyring) -> None:
         self._session = session
@@ -198,30 +194,6 @@ class SqlLedger:
             raise KeyUnavailable(f"no active signing key for {office} on this node; run `silkway trust init`")
         return self._keyring.unseal(row.key_id, row.sealed_private)
 
-    def sign(
-        self,
-        *,
-        type: str,
-        subject: str,
-        seq: int,
-        prev: str | None,
-        at: datetime,
-        office: str,
-        actor: str,
-        body: dict[str, object],
-    ) -> SignedRecord:
-        return sign_record(
-            key=self.signing_key(office),
-            type=type,
-            subject=subject,
-            seq=seq,
-            prev=prev,
-            at=at,
-            office=office,
-            actor=actor,
-            body=body,
-        )
-
     def append(self, records: Iterable[tuple[str, str, int, SignedRecord]]) -> list[int]:
         """Append (kind, ref, seq, record) entries to the log, in order; returns their log indices.
 
@@ -239,7 +211,7 @@ class SqlLedger:
             leaf = merkle.leaf_hash(record.canonical)
             needed = [k for k in _left_siblings(size) if k not in known]
             if needed:
-                known.update(self._nodes(needed))
+                known.update(_log_nodes(self._session, needed))
             completed = merkle.completed_by_append(size, leaf, known.__getitem__)
             known.update(completed)
             self._session.add(LogLeafRow(index=size, leaf_hash=leaf, kind=kind, ref=ref, seq=seq))
@@ -249,14 +221,6 @@ class SqlLedger:
         state.size = size
         self._session.flush()
         return indices
-
-    def _nodes(self, keys: Sequence[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
-        rows = self._session.execute(
-            select(LogNodeRow.level, LogNodeRow.idx, LogNodeRow.hash).where(
-                tuple_(LogNodeRow.level, LogNodeRow.idx).in_(keys)
-            )
-        ).all()
-        return {(r.level, r.idx): r.hash for r in rows}
 
 
 def _left_siblings(index: int) -> list[merkle.NodeKey]:
@@ -306,7 +270,7 @@ class SqlNotary:
     def tree_head(self, now: datetime) -> TreeHead:
         with self._session() as session:
             size = self._size(session)
-            nodes = self._nodes(session, merkle.needed_for_root(size))
+            nodes = _log_nodes(session, merkle.needed_for_root(size))
             return sign_tree_head(
                 key=self.node_key(session),
                 node_state=self.node_state,
@@ -327,7 +291,7 @@ class SqlNotary:
             index = session.scalar(select(LogLeafRow.index).where(LogLeafRow.leaf_hash == leaf_hash))
             if index is None or index >= tree_size:
                 raise NotFound(f"no entry with this leaf hash in the first {tree_size} entries of the log")
-            nodes = self._nodes(session, merkle.needed_for_inclusion(index, tree_size))
+            nodes = _log_nodes(session, merkle.needed_for_inclusion(index, tree_size))
             return index, merkle.inclusion_proof(index, tree_size, nodes)
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
@@ -342,7 +306,7 @@ class SqlNotary:
                     "no consistency proof between these sizes",
                     fields={"second": f"need 0 < first <= second <= {size}, the log's size"},
                 )
-            nodes = self._nodes(session, merkle.needed_for_consistency(first, second))
+            nodes = _log_nodes(session, merkle.needed_for_consistency(first, second))
             return merkle.consistency_proof(first, second, nodes)
 
     def entries(self, start: int, end: int) -> list[LogEntry]:
@@ -364,13 +328,15 @@ class SqlNotary:
     def _size(session: Session) -> int:
         return int(session.scalar(select(LogStateRow.size).where(LogStateRow.id == 1)) or 0)
 
-    @staticmethod
-    def _nodes(session: Session, keys: set[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
-        if not keys:
-            return {}
-        rows = session.execute(
-            select(LogNodeRow.level, LogNodeRow.idx, LogNodeRow.hash).where(
-                tuple_(LogNodeRow.level, LogNodeRow.idx).in_(sorted(keys))
-            )
-        ).all()
-        return {(r.level, r.idx): r.hash for r in rows}
+
+def _log_nodes(session: Session, keys: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    """The stored complete subtrees with these keys, in one query."""
+    wanted = sorted(keys)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(LogNodeRow.level, LogNodeRow.idx, LogNodeRow.hash).where(
+            tuple_(LogNodeRow.level, LogNodeRow.idx).in_(wanted)
+        )
+    ).all()
+    return {(r.level, r.idx): r.hash for r in rows}
