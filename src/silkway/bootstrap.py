@@ -10,15 +10,21 @@ from fastapi import FastAPI
 
 from silkway.auth.passwords import Argon2Hasher
 from silkway.auth.tokens import TokenIssuer
+from silkway.documents.visa_seal import TrustedSealReader
+from silkway.places.model import OfficeKind
 from silkway.places.reference import ReferenceData
 from silkway.services import Services
 from silkway.settings import Settings
 from silkway.shared.clock import Clock, SystemClock
 from silkway.signing.keys import Keyring, KeyVault
+from silkway.signing.trustlist import load_trust_list
 from silkway.storage.engine import make_engine
+from silkway.storage.personal import PersonalData
 from silkway.storage.queries import Queries
 from silkway.storage.trust import SqlNotary
 from silkway.storage.uow import SqlUnitOfWork
+from silkway.storage.visa_queries import VisaQueries
+from silkway.visas.scheme import Scheme
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -47,6 +53,29 @@ class TransitPlaces:
         return self._reference.is_currency(code)
 
 
+class VisaCountries:
+    """Nationality codes (ISO 3166 via pycountry, and ICAO 9303's own) and the posts where travellers cross."""
+
+    # ICAO 9303 Part 3 codes that are no ISO 3166 country: stateless, refugees, UN, UK nationality classes, Kosovo
+    _ICAO_ONLY = frozenset({"XXA", "XXB", "XXC", "XXX", "UNO", "UNA", "UNK", "GBD", "GBN", "GBO", "GBP", "GBS", "RKS"})
+
+    def __init__(self, reference: ReferenceData, scheme: Scheme) -> None:
+        import pycountry
+
+        self._nationalities = frozenset(str(c.alpha_3) for c in pycountry.countries) | self._ICAO_ONLY
+        self._posts = {
+            office.code: office.country
+            for office in reference.offices.values()
+            if office.kind in (OfficeKind.BORDER, OfficeKind.SEAPORT)
+        } | {code: airport.state for code, airport in scheme.airports.items()}
+
+    def is_nationality(self, code: str) -> bool:
+        return code in self._nationalities
+
+    def border_post_country(self, office: str) -> str | None:
+        return self._posts.get(office)
+
+
 def build(
     settings: Settings | None = None,
     *,
@@ -62,15 +91,23 @@ def build(
     places = TransitPlaces(reference)
     engine = make_engine(settings.database_url)
     # scrypt's full work factor guards keys at rest; tests use a light one so each test's node sets up fast
-    keyring = Keyring(KeyVault(settings.key_passphrase, work_factor=10 if settings.env == "test" else 15))
+    work_factor = 10 if settings.env == "test" else 15
+    keyring = Keyring(KeyVault(settings.key_passphrase, work_factor=work_factor))
+    personal = PersonalData(settings.key_passphrase, work_factor=work_factor)
+    scheme = Scheme.load(settings.visa_states_off)
+    notary = SqlNotary(engine, keyring, settings.node_state)
     return Services(
         settings=settings,
         clock=clock,
         reference=reference,
         places=places,
-        uow=lambda: SqlUnitOfWork(engine, places, keyring),
-        notary=SqlNotary(engine, keyring, settings.node_state),
+        uow=lambda: SqlUnitOfWork(engine, places, keyring, personal, scheme.retention),
+        notary=notary,
         queries=Queries(engine, places),
+        scheme=scheme,
+        countries=VisaCountries(reference, scheme),
+        visa_queries=VisaQueries(engine, personal, scheme.retention),
+        seal_reader=TrustedSealReader(lambda: load_trust_list(notary.trust_list(clock.now()))),
         hasher=Argon2Hasher(fast=fast_hashing or settings.env == "test"),
         tokens=TokenIssuer(secret=settings.secret_key, minutes=settings.token_minutes, clock=clock),
         close=engine.dispose,

@@ -14,6 +14,7 @@ from silkway.shared.money import Money
 from silkway.transit.commands import PutRiskRule, RegisterGuarantee
 from silkway.transit.handlers import put_risk_rule, register_guarantee
 from silkway.transit.model import ControlKind
+from silkway.visas.scheme import SCHEME_STATES
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the published demo password, refused in production
 
@@ -42,6 +43,9 @@ def demo_accounts() -> list[tuple[str, Role, str]]:
             (f"analyst-{low}", Role.ANALYST, cc),
             (f"admin-{low}", Role.ADMIN, cc),
         ]
+    for cc in SCHEME_STATES:
+        low = cc.lower()
+        accounts += [(f"consul-{low}", Role.CONSULAR, cc), (f"border-{low}", Role.BORDER_GUARD, cc)]
     return accounts
 
 

@@ -7,19 +7,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import pycountry
+
 from silkway.auth.passwords import Argon2Hasher
 from silkway.auth.tokens import TokenIssuer
+from silkway.documents.visa_seal import issue_for
 from silkway.places.reference import ReferenceData
 from silkway.settings import Settings
 from silkway.shared.clock import Clock
 from silkway.shared.errors import NotFound
 from silkway.shared.idempotency import StoredResponse
 from silkway.signing.authority import Authority, UnknownKey
+from silkway.signing.revocations import RevocationList
 from silkway.signing.trustlist import KeyEntry
 from silkway.storage.queries import Queries
 from silkway.storage.trust import SqlNotary
 from silkway.storage.uow import SqlUnitOfWork
+from silkway.storage.visa_queries import VisaQueries
 from silkway.transit.ports import Places
+from silkway.visas.errors import VisaNotFound
+from silkway.visas.ports import Countries, SealChecker
+from silkway.visas.scheme import Scheme
 
 
 @dataclass(slots=True, kw_only=True)
@@ -34,12 +42,47 @@ class Services:
     hasher: Argon2Hasher
     tokens: TokenIssuer
     close: Callable[[], None]
+    scheme: Scheme
+    countries: Countries
+    visa_queries: VisaQueries
+    seal_reader: SealChecker
 
     def offices_by_state(self) -> dict[str, list[str]]:
+        """The offices that sign, per state: customs and border offices, airports and the consular service,
+        for the cargo scheme's members and every state of the visa scheme."""
+        states = dict.fromkeys([*self.reference.member_states, *self.scheme.states])
         return {
-            state: [office.code for office in self.reference.offices_of(state)]
-            for state in self.reference.member_states
+            state: sorted(
+                {office.code for office in self.reference.offices_of(state)}
+                | {code for code, airport in self.scheme.airports.items() if airport.state == state}
+                | ({self.scheme.states[state].consular_office} if state in self.scheme.states else set())
+            )
+            for state in states
         }
+
+    def country_name(self, code: str) -> str:
+        """The English short name of a country (ISO 3166), or the code itself when unknown."""
+        country = pycountry.countries.get(alpha_2=code)
+        return code if country is None else str(country.name)
+
+    def visa_seal(self, number: str) -> str:
+        """The visible digital seal of a visa, signed by its issuing consular service's current key."""
+        file = self.visa_queries.visa(number)
+        if file is None or file.visa is None:
+            raise VisaNotFound(f"no visa {number}")
+        key = self.notary.office_key(file.visa.issuing_office)
+        return issue_for(file.visa, file.applicant.passport_number, key)
+
+    def revocation_list(self) -> RevocationList:
+        return self.notary.revocation_list(self.clock.now(), self.visa_queries.revoked())
+
+    def purge(self) -> tuple[int, int]:
+        """Erase personal data past its retention period; returns (visa files, alerts) purged."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            purged = uow.visas.purge(now.date(), now)
+            uow.commit()
+        return purged
 
     def establish_trust(self) -> int:
         """Keys for every member state, office and this node, where missing (idempotent); how many were made."""

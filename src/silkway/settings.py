@@ -24,6 +24,7 @@ class Settings:
     load_demo: bool = True
     key_passphrase: str = DEFAULT_KEY_PASSPHRASE
     node_state: str = "KZ"
+    visa_states_off: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -44,6 +45,9 @@ class Settings:
             load_demo=mode != "production",
             key_passphrase=env.get("SILKWAY_KEY_PASSPHRASE", DEFAULT_KEY_PASSPHRASE),
             node_state=env.get("SILKWAY_NODE_STATE", "KZ").upper(),
+            visa_states_off=tuple(
+                code.strip().upper() for code in env.get("SILKWAY_VISA_STATES_OFF", "").split(",") if code.strip()
+            ),
         )
         settings.check()
         return settings

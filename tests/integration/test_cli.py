@@ -24,16 +24,16 @@ def test_db_upgrade_then_demo_load_creates_the_demo_accounts_once(sqlite_url: st
     assert upgraded.exit_code == 0, upgraded.output
     first = runner.invoke(app, ["demo", "load"], env=env)
     assert first.exit_code == 0, first.output
-    assert "24 records added" in first.output
+    assert "44 records added" in first.output
     second = runner.invoke(app, ["demo", "load"], env=env)
     assert "0 records added" in second.output
 
     services = bootstrap.build(Settings(env="test", database_url=sqlite_url))
     try:
-        usernames = {a.username for cc in ("KZ", "UZ", "TJ") for a in services.queries.accounts(cc)}
+        usernames = {a.username for cc in ("KZ", "UZ", "TJ", "AM") for a in services.queries.accounts(cc)}
     finally:
         services.close()
-    assert {"carrier-kz", "customs-kz", "analyst-uz", "admin-tj"} <= usernames
+    assert {"carrier-kz", "customs-kz", "analyst-uz", "admin-tj", "consul-am", "border-kz"} <= usernames
 
 
 def test_production_refuses_demo_data(sqlite_url: str) -> None:

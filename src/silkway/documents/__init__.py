@@ -10,9 +10,11 @@ from silkway.documents.model import ControlLine, OfficeLine, TransitDocument
 from silkway.documents.pdf import FontUnavailable, find_fonts, render_transit_document
 from silkway.documents.qr import qr_png, qr_svg
 from silkway.documents.reading import UnreadableDocument, read_payloads
+from silkway.documents.visa import EVisa, render_visa_document
 
 __all__ = [
     "ControlLine",
+    "EVisa",
     "FontUnavailable",
     "OfficeLine",
     "TransitDocument",
@@ -22,4 +24,5 @@ __all__ = [
     "qr_svg",
     "read_payloads",
     "render_transit_document",
+    "render_visa_document",
 ]

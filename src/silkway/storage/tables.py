@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -236,3 +237,124 @@ class LogNodeRow(Base):
     level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class VisaApplicationRow(Base):
+    """A visa application's current state, projected from its records, for queues and look-ups.
+
+    The passport number is never stored in clear: `passport_lookup` is a keyed hash to find it by, and the
+    records that hold it are encrypted (see storage.personal).
+    """
+
+    __tablename__ = "visa_applications"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    competent_state: Mapped[str] = mapped_column(String(2), index=True)
+    nationality: Mapped[str] = mapped_column(String(3), index=True)
+    surname: Mapped[str] = mapped_column(String(100))
+    given_names: Mapped[str] = mapped_column(String(100))
+    passport_lookup: Mapped[str] = mapped_column(String(64), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64))
+    arrive: Mapped[date] = mapped_column(Date)
+    leave: Mapped[date] = mapped_column(Date)
+    lodged_at: Mapped[datetime] = mapped_column(index=True)
+    consultation_until: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    visa_number: Mapped[str | None] = mapped_column(String(9), unique=True)
+    version: Mapped[int]
+    purge_after: Mapped[date | None] = mapped_column(Date, index=True)
+    purged_at: Mapped[datetime | None]
+
+
+class VisaConsultationRow(Base):
+    __tablename__ = "visa_consultations"
+
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("visa_applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
+    objection: Mapped[bool | None]
+    until: Mapped[datetime]
+
+
+class VisaRow(Base):
+    """An issued visa's current status, for border checks, revocation lists and statistics."""
+
+    __tablename__ = "visas"
+
+    number: Mapped[str] = mapped_column(String(9), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("visa_applications.id", ondelete="CASCADE"), index=True)
+    issuing_state: Mapped[str] = mapped_column(String(2), index=True)
+    nationality: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(10))
+    limited: Mapped[bool]
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(2))
+
+
+class VisaRecordRow(Base):
+    """A signed record of the visa domain (an application's events, an alert). `sealed` is the exact signed
+    bytes encrypted at rest; `hash` and `signature` are public, so the log verifies even after a purge."""
+
+    __tablename__ = "visa_records"
+    __table_args__ = (UniqueConstraint("subject", "seq", name="uq_visa_records_subject_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int]
+    type: Mapped[str] = mapped_column(String(40))
+    office: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once purged
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(32), index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+class VisaCrossingRow(Base):
+    """An allowed entry or exit (or a refused entry), for the stay rule and the overstayers list."""
+
+    __tablename__ = "visa_crossings"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("visa_applications.id", ondelete="CASCADE"), index=True)
+    visa_number: Mapped[str] = mapped_column(String(9), index=True)
+    passport_lookup: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(2), index=True)
+    office: Mapped[str] = mapped_column(String(40))
+    direction: Mapped[str] = mapped_column(String(5))
+    at: Mapped[datetime]
+    day: Mapped[date] = mapped_column(Date)
+    allowed: Mapped[bool]
+    flags: Mapped[str] = mapped_column(String(200))
+    overstay_days: Mapped[int]
+    latest_exit: Mapped[date | None] = mapped_column(Date)
+
+
+class VisaAlertRow(Base):
+    """An entry of the shared alert list; its signed record is in `visa_records` under ``alert:<id>``."""
+
+    __tablename__ = "visa_alerts"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    state: Mapped[str] = mapped_column(String(2), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    nationality: Mapped[str | None] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(Text)
+    entered_at: Mapped[datetime]
+    entered_by: Mapped[str] = mapped_column(String(64))
+    expires_on: Mapped[date | None] = mapped_column(Date, index=True)
+
+
+class VisaSerialRow(Base):
+    __tablename__ = "visa_serials"
+
+    state: Mapped[str] = mapped_column(String(2), primary_key=True)
+    last: Mapped[int]

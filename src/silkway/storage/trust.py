@@ -16,6 +16,7 @@ from silkway.signing.authority import StoredKey
 from silkway.signing.errors import KeyUnavailable
 from silkway.signing.keys import Keyring, PublicKey, SigningKey
 from silkway.signing.records import SignedRecord, canonical
+from silkway.signing.revocations import RevocationList, RevokedVisa, sign_revocation_list
 from silkway.signing.treehead import TreeHead, sign_tree_head
 from silkway.signing.trustlist import (
     Certificate,
@@ -266,6 +267,13 @@ class SqlNotary:
             rows = session.scalars(select(TrustSectionRow).order_by(TrustSectionRow.state)).all()
             sections = [SignedSection(canonical=r.canonical, signature=r.signature) for r in rows]
             return publish(sections, node_key=self.node_key(session), node_state=self.node_state, issued_at=now)
+
+    def revocation_list(self, now: datetime, revoked: Sequence[RevokedVisa]) -> RevocationList:
+        """The revoked and annulled visas, signed with the node key as of `now`."""
+        with self._session() as session:
+            return sign_revocation_list(
+                key=self.node_key(session), node_state=self.node_state, issued_at=now, revoked=revoked
+            )
 
     def tree_head(self, now: datetime) -> TreeHead:
         with self._session() as session:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from silkway.shared.errors import ConcurrentUpdate, ServiceUnavailable
 from silkway.signing.keys import Keyring
 from silkway.storage.engine import writer
+from silkway.storage.personal import PersonalData
 from silkway.storage.repositories import (
     SqlAccountRepository,
     SqlGuaranteeRepository,
@@ -20,17 +21,23 @@ from silkway.storage.repositories import (
     SqlTransitRepository,
 )
 from silkway.storage.trust import SqlKeyStore, SqlLedger
+from silkway.storage.visas import SqlAlertRepository, SqlVisaRepository
 from silkway.transit.ports import Places
+from silkway.visas.scheme import Retention
 
 
 class SqlUnitOfWork:
     """A write transaction. `commit` is the only place anything becomes durable; leaving the `with` block
     without it rolls back. A unique-key clash at commit (two writers racing) becomes `ConcurrentUpdate`."""
 
-    def __init__(self, engine: Engine, places: Places, keyring: Keyring) -> None:
+    def __init__(
+        self, engine: Engine, places: Places, keyring: Keyring, personal: PersonalData, retention: Retention
+    ) -> None:
         self._factory = sessionmaker(bind=writer(engine), expire_on_commit=False, autoflush=True)
         self._places = places
         self._keyring = keyring
+        self._personal = personal
+        self._retention = retention
         self._session: Session | None = None
 
     def __enter__(self) -> Self:
@@ -43,6 +50,8 @@ class SqlUnitOfWork:
         self.risk_rules = SqlRiskRuleRepository(session)
         self.idempotency = SqlIdempotencyRecords(session)
         self.accounts = SqlAccountRepository(session)
+        self.visas = SqlVisaRepository(session, personal=self._personal, retention=self._retention, ledger=self.ledger)
+        self.alerts = SqlAlertRepository(session, self._personal, self.ledger, consular_office="{state}-CONSULAR")
         return self
 
     def __exit__(

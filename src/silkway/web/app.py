@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from silkway import __version__
 from silkway.services import Services
 from silkway.web import errors
-from silkway.web.api import admin, auth, documents, reference, transits, trust
+from silkway.web.api import admin, auth, documents, reference, transits, trust, visas
 
 HERE = Path(__file__).parent
 
@@ -39,7 +39,7 @@ def create_app(services: Services) -> FastAPI:
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, reference, transits, documents, trust, admin):
+    for module in (auth, reference, transits, documents, trust, visas, admin):
         api.include_router(module.router)
     app.include_router(api)
 

@@ -37,6 +37,14 @@ def current_actor(services: ServicesDep, token: Annotated[str | None, Depends(oa
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
+def optional_actor(services: ServicesDep, token: Annotated[str | None, Depends(oauth2)]) -> Actor | None:
+    """The signed-in actor, or None for an anonymous caller (a bad token is still refused)."""
+    return services.tokens.read(token) if token else None
+
+
+OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
+
+
 def require(*roles: Role) -> Any:
     """A dependency that lets only `roles` through."""
 
