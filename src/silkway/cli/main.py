@@ -11,14 +11,19 @@ import typer
 from silkway.cli.common import EXIT_INPUT, EXIT_UNAVAILABLE, err, out
 from silkway.cli.common import settings as _settings
 from silkway.cli.trust import audit_log, trust, verify_document
+from silkway.cli.visas import purge, visa
 from silkway.shared.errors import DomainError, ServiceUnavailable
 
-app = typer.Typer(help="Silkway: cargo transit declared once, inspected once.", no_args_is_help=True)
+app = typer.Typer(
+    help="Silkway: cargo transit declared once, inspected once; one visa for the Commonwealth.", no_args_is_help=True
+)
 db = typer.Typer(help="The database.", no_args_is_help=True)
 demo = typer.Typer(help="Demo data for the embedded pilot.", no_args_is_help=True)
 app.add_typer(db, name="db")
 app.add_typer(demo, name="demo")
 app.add_typer(trust, name="trust")
+app.add_typer(visa, name="visa")
+app.command("purge")(purge)
 app.command("verify")(verify_document)
 app.command("audit")(audit_log)
 

@@ -141,41 +141,100 @@ def trust_revoke(
 
 def verify_document(
     file: Annotated[
-        Path, typer.Argument(help="A transit document: its PDF, a photo or PNG of its QR code, or the payload.")
+        Path,
+        typer.Argument(help="A transit document or an e-visa: its PDF, a photo or PNG of its QR code, or the payload."),
     ],
     trust_list: TrustListOption,
     roots: RootsOption = None,
+    revocations: Annotated[
+        Path | None,
+        typer.Option(
+            "--revocations", help="A visa revocation list (`silkway visa revocations`), to refuse revoked visas."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
 ) -> None:
-    """Check a document's seal offline against a trust list: exit 0 if genuine, 1 if not, 2 on bad input."""
+    """Check a document's or a visa's seal offline against a trust list: exit 0 if genuine, 1 if not, 2 on bad
+    input."""
     from silkway.documents.reading import UnreadableDocument, read_payloads
-    from silkway.documents.transit import check_seal, verdict_lines
-    from silkway.places.reference import ReferenceData
+    from silkway.signing.vds import PREFIX as VISA_PREFIX
 
     loaded = _load_trust(trust_list, roots)
     try:
         payloads = read_payloads(_read(file))
     except UnreadableDocument as exc:
         raise fail(f"{file}: {exc}") from None
-    verdict = check_seal(payloads[0], loaded)
+    if payloads[0].startswith(VISA_PREFIX):
+        genuine = _verify_visa(payloads[0], loaded, _load_revocations(revocations, loaded), as_json=as_json)
+    else:
+        genuine = _verify_transit(payloads[0], loaded, as_json=as_json)
+    if not as_json and not loaded.pinned:
+        out.print("note: roots not pinned (--roots); the trust list was taken as given", style="yellow")
+    if not genuine:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _verify_transit(payload: str, loaded: Any, *, as_json: bool) -> bool:
+    from silkway.documents.transit import check_seal, verdict_lines
+    from silkway.places.reference import ReferenceData
+
+    verdict = check_seal(payload, loaded)
     if as_json:
         out.print_json(data=verdict.to_json())
-    else:
-        offices = ReferenceData.load().offices
+        return verdict.genuine
+    offices = ReferenceData.load().offices
 
-        def name(code: str) -> str:
-            office = offices.get(code)
-            return "unknown office" if office is None else office.name
+    def name(code: str) -> str:
+        office = offices.get(code)
+        return "unknown office" if office is None else office.name
 
-        lines = verdict_lines(verdict, name)
-        style = "bold green" if verdict.genuine else "bold red"
-        out.print(f"[{style}]{lines[0]}[/]")
-        for line in lines[1:]:
-            out.print(line, highlight=False)
-        if not loaded.pinned:
-            out.print("note: roots not pinned (--roots); the trust list was taken as given", style="yellow")
-    if not verdict.genuine:
-        raise typer.Exit(EXIT_FAILED)
+    _print_verdict(verdict_lines(verdict, name), genuine=verdict.genuine)
+    return verdict.genuine
+
+
+def _verify_visa(payload: str, loaded: Any, revocations: Any, *, as_json: bool) -> bool:
+    from silkway.documents.visa_seal import check_visa_seal
+
+    verdict = check_visa_seal(payload, loaded, revocations=revocations)
+    if as_json:
+        out.print_json(data=verdict.to_json())
+        return verdict.genuine
+    data = verdict.to_json()
+    lines = ["GENUINE" if verdict.genuine else "NOT GENUINE", *(f"- {p['message']}" for p in data["problems"])]
+    visa = data["visa"]
+    if visa is not None:
+        entries = visa["entries"]
+        lines += [
+            f"Visa {visa['number']} issued by {visa['issuing_state']} on {visa['issued_on']}, key {visa['key_id']}",
+            f"Passport {visa['passport_number']}; {entries} entr{'ies' if entries != 1 else 'y'}; "
+            f"{visa['duration_of_stay_days']} days of stay",
+            *visa["mrz"],
+        ]
+    lines += [f"note: {note}" for note in verdict.notes]
+    _print_verdict(lines, genuine=verdict.genuine)
+    return verdict.genuine
+
+
+def _print_verdict(lines: Any, *, genuine: bool) -> None:
+    style = "bold green" if genuine else "bold red"
+    out.print(f"[{style}]{lines[0]}[/]")
+    for line in lines[1:]:
+        out.print(line, highlight=False)
+
+
+def _load_revocations(path: Path | None, loaded: Any) -> Any:
+    from silkway.signing.revocations import RevocationList, verify_revocation_list
+
+    if path is None:
+        return None
+    try:
+        revocations = RevocationList.from_json(json.loads(_read(path)))
+    except (ValueError, MalformedRecord) as exc:
+        raise fail(f"{path}: not a visa revocation list: {exc}") from None
+    problems = verify_revocation_list(revocations, loaded)
+    if problems:
+        raise fail(f"{path} is not a trustworthy revocation list: {problems[0].message}", EXIT_FAILED)
+    return revocations
 
 
 def audit_log(

@@ -17,6 +17,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from pypdf import PdfReader
 
 from silkway.documents.model import PAYLOAD_PREFIX
+from silkway.signing.vds import PREFIX as VISA_PREFIX
 
 __all__ = ["UnreadableDocument", "UnreadableReason", "read_payloads"]
 
@@ -54,7 +55,8 @@ def read_payloads(data: bytes) -> list[str]:
 
     `data` may be a PDF (the QR codes of its embedded images are read), an image Pillow can open
     (PNG, JPEG, WebP, …; a photo of a printed document will do), or text whose stripped content is a
-    payload starting with ``SW1:``, returned as it is. Nothing here checks signatures.
+    payload starting with ``SW1:`` (a transit document's seal) or ``SWV1:`` (a visa's), returned as it is.
+    Nothing here checks signatures.
 
     On failure — empty input, input that is none of these, a damaged, truncated, encrypted or
     oversized file, or no QR code found — raises `UnreadableDocument`.
@@ -66,11 +68,11 @@ def read_payloads(data: bytes) -> list[str]:
             f"or a payload starting with {PAYLOAD_PREFIX!r}",
         )
     text = _ascii_text(data)
-    if text is not None and text.startswith(PAYLOAD_PREFIX):
+    if text is not None and text.startswith((PAYLOAD_PREFIX, VISA_PREFIX)):
         if not text.isprintable():
             raise UnreadableDocument(
                 UnreadableReason.UNRECOGNISED,
-                f"The text starts with {PAYLOAD_PREFIX!r} but holds line breaks or control characters; "
+                "The text starts like a payload but holds line breaks or control characters; "
                 "a payload is a single line",
             )
         return [text]
@@ -81,7 +83,7 @@ def read_payloads(data: bytes) -> list[str]:
         if text is not None:
             raise UnreadableDocument(
                 UnreadableReason.UNRECOGNISED,
-                f"The text is not a signed payload: a payload starts with {PAYLOAD_PREFIX!r}",
+                f"The text is not a signed payload: a payload starts with {PAYLOAD_PREFIX!r} or {VISA_PREFIX!r}",
             )
         raise UnreadableDocument(
             UnreadableReason.UNRECOGNISED,
