@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from silkway.accounts.handlers import CreateAccount, create_account
@@ -14,6 +14,8 @@ from silkway.shared.money import Money
 from silkway.transit.commands import PutRiskRule, RegisterGuarantee
 from silkway.transit.handlers import put_risk_rule, register_guarantee
 from silkway.transit.model import ControlKind
+from silkway.visas.commands import EnterAlert
+from silkway.visas.handlers import enter_alert
 from silkway.visas.scheme import SCHEME_STATES
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the published demo password, refused in production
@@ -56,6 +58,7 @@ def load_demo(services: Services) -> int:
     """
     if services.settings.production:
         raise RuntimeError("demo data is never loaded in production")
+    services.establish_trust()  # the demo alerts are signed records; keys are made once, then this does nothing
     added = 0
     with services.uow() as uow:
         existing = {name for name, _, _ in demo_accounts() if uow.accounts.get(name) is not None}
@@ -94,12 +97,36 @@ def load_demo(services: Services) -> int:
             places=services.places,
         )
         added += 1
+    if services.visa_queries.alert_count() == 0:
+        for alert in _demo_alerts():
+            enter_alert(alert, uow=services.uow(), clock=services.clock, scheme=services.scheme)
+            added += 1
     for rule in _demo_rules():
         if any(r.id == rule.id for r in services.queries.risk_rules(rule.actor.country)):
             continue
         put_risk_rule(rule, uow=services.uow(), clock=services.clock, places=services.places)
         added += 1
     return added
+
+
+def _demo_alerts() -> list[EnterAlert]:
+    """Two fictitious people on the shared alert list, so a consul sees how hits look."""
+    return [
+        EnterAlert(
+            actor=Actor(username="consul-uz", role=Role.CONSULAR, country="UZ"),
+            name="Ходжаев Тимур Рашидович",
+            date_of_birth=date(1984, 3, 9),
+            nationality="UZB",
+            reason="Refusal of entry: a forged residence permit presented at Tashkent airport (fictitious demo entry)",
+        ),
+        EnterAlert(
+            actor=Actor(username="consul-kz", role=Role.CONSULAR, country="KZ"),
+            name="Ivanova Zhanna",
+            date_of_birth=date(1979, 11, 30),
+            nationality=None,
+            reason="Refusal of entry: overstayed 45 days in 2025 (fictitious demo entry)",
+        ),
+    ]
 
 
 def _demo_rules() -> list[PutRiskRule]:

@@ -24,7 +24,7 @@ def test_db_upgrade_then_demo_load_creates_the_demo_accounts_once(sqlite_url: st
     assert upgraded.exit_code == 0, upgraded.output
     first = runner.invoke(app, ["demo", "load"], env=env)
     assert first.exit_code == 0, first.output
-    assert "44 records added" in first.output
+    assert "46 records added" in first.output
     second = runner.invoke(app, ["demo", "load"], env=env)
     assert "0 records added" in second.output
 
