@@ -1,4 +1,4 @@
-"""Helpers for the visa API tests: a valid application, sign-in, and a traveller's way through the scheme."""
+"""Helpers for the visa API tests: a valid application, sign-in, problems, and a traveller's way through the scheme."""
 
 from __future__ import annotations
 
@@ -29,9 +29,24 @@ APPLICATION: dict[str, Any] = {
 }
 
 
+PROBLEM = "application/problem+json"
+
+
 def application(**changes: Any) -> dict[str, Any]:
     body = copy.deepcopy(APPLICATION)
     body.update(changes)
+    return body
+
+
+def problem(response: Any, status: int, code: str, *fields: str) -> dict[str, Any]:
+    """Assert an RFC 9457 problem with this status and code, naming at least `fields` among its errors."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers["content-type"]
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code, body
+    named = [e["field"] for e in body.get("errors", [])]
+    for field in fields:
+        assert field in named, (field, body)
     return body
 
 
@@ -76,6 +91,34 @@ class Traveller:
         result: dict[str, Any] = response.json()
         self.number = result.get("visa_number") or ""
         return result
+
+    def issued(self, body: dict[str, Any] | None = None, **terms: Any) -> str:
+        """Apply with `body` (the default application when None) and have consul-kz issue; the visa number."""
+        self.apply(body)
+        self.decide(**terms)
+        assert self.number, "no visa was issued"
+        return self.number
+
+    def check(
+        self,
+        office: str,
+        direction: str,
+        *,
+        guard: str | None = None,
+        headers: dict[str, str] | None = None,
+        **changes: Any,
+    ) -> Any:
+        """POST a border check by visa number (change any field, or drop one with None), unasserted."""
+        body: dict[str, Any] = {
+            "office": office,
+            "direction": direction,
+            "passport_number": self.passport,
+            "visa_number": self.number,
+        }
+        body.update(changes)
+        body = {k: v for k, v in body.items() if v is not None}
+        who = auth(self.client, guard or f"border-{office[:2].lower()}")
+        return self.client.post("/api/v1/border/checks", json=body, headers={**who, **(headers or {})})
 
     def seal(self) -> str:
         response = self.client.get(f"/api/v1/visas/{self.number}/seal", params={"passport_number": self.passport})

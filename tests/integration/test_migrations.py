@@ -9,7 +9,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, inspect, text
 
+from conftest import empty_database
+from silkway import bootstrap
 from silkway.bootstrap import MIGRATIONS
+from silkway.demo import load_demo
+from silkway.settings import Settings
 from silkway.storage.tables import metadata
 
 
@@ -25,6 +29,7 @@ def test_the_migrated_schema_matches_the_tables(database_url: str) -> None:
 
 
 def test_migrations_go_down_and_up_again(database_url: str) -> None:
+    empty_database(database_url)  # signed records cannot be dropped while the log refers to them
     cfg = config(database_url)
     command.downgrade(cfg, "base")
     engine = create_engine(database_url)
@@ -32,6 +37,24 @@ def test_migrations_go_down_and_up_again(database_url: str) -> None:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         command.upgrade(cfg, "head")
         assert set(metadata.tables) <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_the_visa_migration_refuses_to_drop_signed_visa_records(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'visas.db'}"
+    cfg = config(url)
+    command.upgrade(cfg, "head")
+    services = bootstrap.build(Settings(env="test", database_url=url))
+    try:
+        load_demo(services)  # the demo alerts are signed visa records, in the log
+    finally:
+        services.close()
+    with pytest.raises(RuntimeError, match="2 signed visa records"):
+        command.downgrade(cfg, "0002")
+    engine = create_engine(url)
+    try:
+        assert "visa_records" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
 

@@ -120,7 +120,8 @@ def judge(
     visa = file.visa
     if seal is not None and seal.signer_office is not None and seal.signer_office != visa.issuing_office:
         reasons.append(Finding("seal_wrong_issuer", f"the seal was not signed by {visa.issuing_office}"))
-    if file.applicant.passport_number != passport_number:
+    # a genuine seal names the visa's own passport: say the mismatch once, not once for the seal and once here
+    if file.applicant.passport_number != passport_number and "passport_mismatch" not in {r.code for r in reasons}:
         reasons.append(Finding("passport_mismatch", "the visa was issued for another passport"))
     if visa.status is not VisaStatus.VALID:
         when = visa.revoked_at.date().isoformat() if visa.revoked_at else "-"

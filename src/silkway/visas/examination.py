@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from silkway.visas.border import history_of
 from silkway.visas.model import Alert, Applicant
@@ -43,19 +43,20 @@ def alert_hits(applicant: Applicant, alerts: Sequence[Alert]) -> list[AlertHit]:
 def stay_of(
     crossings: Sequence[CrossingFact],
     *,
-    on: date,
+    now: datetime,
     valid_from: date,
     valid_until: date,
     duration_of_stay_days: int,
     scheme: Scheme,
 ) -> StayStatus:
-    """The traveller's count on `on`: days used in the 180-day window, days remaining, latest exit date — where
-    they are now if present, else as if entering the state they last left (or the first participating state)."""
+    """The traveller's count at `now`: days used in the 180-day window, days remaining, latest exit date — where
+    they are now if present, else as if entering the state they last left (or the first participating state).
+    The day counted is that state's calendar day, as its border posts date the crossings."""
     history = history_of(crossings)
     state = history.open_state or (crossings[-1].state if crossings else scheme.participating[0])
     return stay_status(
         history.stays,
-        on=on,
+        on=scheme.states[state].local_day(now),
         valid_from=valid_from,
         valid_until=valid_until,
         duration_of_stay_days=duration_of_stay_days,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -91,7 +91,10 @@ async def idempotency(
         canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":"))
     except ValueError:
         canonical = raw.decode("utf-8", "replace")
-    fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n{canonical}".encode()).hexdigest()
+    # keyed, so a stored fingerprint cannot be brute-forced back to what the body held (a passport number)
+    fingerprint = hmac.new(
+        services.settings.secret_key.encode(), f"{request.method} {request.url.path}\n{canonical}".encode(), "sha256"
+    ).hexdigest()
     found = services.stored_response(actor.username, key)
     if found is not None:
         stored_fingerprint, stored = found

@@ -244,7 +244,8 @@ def reply(
             reason=body.reason,
         ),
     )
-    return idem.respond(_application_view(services, _file(services, application_id)))
+    # what answers a POST is kept in clear under its Idempotency-Key: no passport number in it
+    return idem.respond(_application_view(services, _file(services, application_id), passport=False))
 
 
 @router.post(
@@ -427,7 +428,7 @@ def revoke(number: str, body: RevocationIn, services: ServicesDep, actor: Consul
     )
     file = services.visa_queries.visa(number.upper())
     assert file is not None
-    view = _visa_view(services, file)
+    view = _visa_view(services, file, passport=False)
     view["notified"] = file.visa.issuing_state if file.visa else None
     return idem.respond(view)
 
@@ -438,10 +439,9 @@ def get_stay(number: str, services: ServicesDep, passport_number: str) -> dict[s
     visa = file.visa
     assert visa is not None
     crossings = services.visa_queries.crossings_of(file.applicant.passport_number, file.applicant.nationality)
-    today = services.clock.now().date()
     status = stay_of(
         crossings,
-        on=today,
+        now=services.clock.now(),
         valid_from=visa.terms.valid_from,
         valid_until=visa.terms.valid_until,
         duration_of_stay_days=visa.terms.duration_of_stay_days,
@@ -449,7 +449,7 @@ def get_stay(number: str, services: ServicesDep, passport_number: str) -> dict[s
     )
     return {
         "visa_number": visa.number,
-        "on": today.isoformat(),
+        "on": status.on.isoformat(),
         "present": status.present,
         "state": status.state,
         "days_used": status.days_used,
@@ -646,10 +646,12 @@ def _decision_view(services: Services, file: VisaApplication) -> dict[str, Any]:
     return {}
 
 
-def _application_view(services: Services, file: VisaApplication) -> dict[str, Any]:
+def _application_view(services: Services, file: VisaApplication, *, passport: bool = True) -> dict[str, Any]:
+    """The application as its readers see it; without the passport number when `passport` is false (the answer to
+    a POST, which an Idempotency-Key stores in clear, while passport numbers are only stored encrypted or hashed)."""
     a, p = file.applicant, file.lodged.plan
     now = services.clock.now()
-    return {
+    view: dict[str, Any] = {
         "id": file.id,
         "status": file.status.value,
         "competent_state": file.competent_state,
@@ -690,15 +692,19 @@ def _application_view(services: Services, file: VisaApplication) -> dict[str, An
             ],
         },
         **_decision_view(services, file),
-        "visa": None if file.visa is None else _visa_view(services, file),
+        "visa": None if file.visa is None else _visa_view(services, file, passport=passport),
     }
+    if not passport:
+        del view["applicant"]["passport_number"]
+    return view
 
 
-def _visa_view(services: Services, file: VisaApplication) -> dict[str, Any]:
+def _visa_view(services: Services, file: VisaApplication, *, passport: bool = True) -> dict[str, Any]:
+    """The visa as officers and its holder see it; without the passport number when `passport` is false."""
     visa = file.visa
     assert visa is not None
     t = visa.terms
-    return {
+    view: dict[str, Any] = {
         "number": visa.number,
         "status": visa.status.value,
         "type": "limited_territorial_validity" if t.limited else "uniform",
@@ -723,3 +729,6 @@ def _visa_view(services: Services, file: VisaApplication) -> dict[str, Any]:
             "grounds": list(visa.revocation_grounds),
         },
     }
+    if not passport:
+        del view["passport_number"]
+    return view
