@@ -285,9 +285,9 @@ class _Sheet:
         self.pdf.cell(w=_CONTENT_W - 118.0, h=6.0, text=self.clean(self.fit(status, _CONTENT_W - 118.0, 1)))
         self._rule(_MARGIN + 25.0)
 
-    def fields(self, fields: Sequence[_Field]) -> float:
-        """Draw the label/value rows of the left column; return where they end."""
-        y = _MARGIN + 29.0
+    def fields(self, fields: Sequence[_Field], *, top: float = _MARGIN + 29.0) -> float:
+        """Draw the label/value rows of the left column from `top`; return where they end."""
+        y = top
         for field in fields:
             self.font(8, colour=_GREY)
             label = self.fit(field.label, _LABEL_W, 2)

@@ -30,15 +30,12 @@ from silkway.documents.pdf import (
     _FONT_DIRS,
     _GREY,
     _GUTTER,
-    _LABEL_GAP,
-    _LABEL_W,
     _LEFT_W,
     _MARGIN,
     _PAGE_H,
     _PAGE_W,
     _QR_SCALE,
     _QR_W,
-    _ROW_GAP,
     _VALUE_W,
     FONT_DIR_VARIABLE,
     FontUnavailable,
@@ -206,7 +203,7 @@ def render_visa_document(visa: EVisa, lang: str) -> bytes:
     page = _VisaPage(sheet, Locale.parse(lang))
     page.header(title, visa)
     top = page.visa_type(visa, top=_MARGIN + _HEADER_H + 3.0) + 3.0
-    page.fields(page.field_rows(visa), top=top)
+    page.sheet.fields(page.field_rows(visa), top=top)
     page.qr_code(visa, top=top)
     page.machine_readable_zone(visa.mrz)
     return bytes(pdf.output())
@@ -300,22 +297,6 @@ class _VisaPage:
             text = _("Uniform visa — valid in all participating states")
         self.sheet.font(10, bold=True)
         return self.sheet.write(_MARGIN, top, _CONTENT_W, self.sheet.fit(text, _CONTENT_W, _TYPE_LINES))
-
-    def fields(self, rows: Sequence[_Field], *, top: float) -> float:
-        """Draw the label/value rows of the left column from `top`; return where they end."""
-        sheet = self.sheet
-        y = top
-        for row in rows:
-            sheet.font(8, colour=_GREY)
-            label = sheet.fit(row.label, _LABEL_W, 2)
-            sheet.font(9.5)
-            value = sheet.fit(row.value, _VALUE_W, row.max_lines)
-            sheet.font(8, colour=_GREY)
-            label_end = sheet.write(_MARGIN, y + 0.4, _LABEL_W, label)
-            sheet.font(9.5)
-            value_end = sheet.write(_MARGIN + _LABEL_W + _LABEL_GAP, y, _VALUE_W, value)
-            y = max(label_end, value_end) + _ROW_GAP
-        return y
 
     def qr_code(self, visa: EVisa, *, top: float) -> float:
         """Draw the QR code and the note on checking the visa in the right column; return where they end."""

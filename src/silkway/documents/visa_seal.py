@@ -18,7 +18,7 @@ from silkway.signing.revocations import RevocationList
 from silkway.signing.trustlist import TrustList
 from silkway.visas.model import Entries, Visa
 from silkway.visas.ports import SealCheck
-from silkway.visas.scheme import ALPHA3
+from silkway.visas.scheme import ALPHA3, consular_office
 
 _STATE_OF = {alpha3: alpha2 for alpha2, alpha3 in ALPHA3.items()}
 
@@ -26,10 +26,6 @@ _STATE_OF = {alpha3: alpha2 for alpha2, alpha3 in ALPHA3.items()}
 def signer_of(state: str) -> str:
     """The VDS signer identifier of a state's consular service: its alpha-2 code and "CS"."""
     return f"{state}CS"
-
-
-def consular_office(state: str) -> str:
-    return f"{state}-CONSULAR"
 
 
 def issue_for(visa: Visa, passport_number: str, key: SigningKey) -> str:

@@ -51,7 +51,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRecords(session)
         self.accounts = SqlAccountRepository(session)
         self.visas = SqlVisaRepository(session, personal=self._personal, retention=self._retention, ledger=self.ledger)
-        self.alerts = SqlAlertRepository(session, self._personal, self.ledger, consular_office="{state}-CONSULAR")
+        self.alerts = SqlAlertRepository(session, self._personal, self.ledger)
         return self
 
     def __exit__(

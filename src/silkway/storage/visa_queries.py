@@ -196,7 +196,7 @@ class VisaQueries:
 
     def alerts(self, on: date) -> Sequence[Alert]:
         with self._session() as session:
-            return SqlAlertRepository(session, self._personal, None, consular_office="{state}-CONSULAR").active(on)
+            return SqlAlertRepository(session, self._personal).active(on)
 
     def alert_count(self) -> int:
         with self._session() as session:

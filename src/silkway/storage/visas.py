@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -36,7 +35,7 @@ from silkway.visas.events import (
 )
 from silkway.visas.model import Alert, Direction, VisaStatus
 from silkway.visas.ports import CrossingFact
-from silkway.visas.scheme import Retention
+from silkway.visas.scheme import Retention, consular_office
 
 
 def application_subject(application_id: str) -> str:
@@ -389,18 +388,15 @@ class SqlVisaRepository:
 class SqlAlertRepository:
     """The shared alert list: each entry a signed record of the entering state's consular service."""
 
-    def __init__(
-        self, session: Session, personal: PersonalData, ledger: SqlLedger | None, consular_office: str
-    ) -> None:
+    def __init__(self, session: Session, personal: PersonalData, ledger: SqlLedger | None = None) -> None:
         self._session = session
         self._personal = personal
         self._ledger = ledger
-        self._office_template = consular_office  # "{state}-CONSULAR"
 
     def add(self, alert: Alert) -> None:
         if self._ledger is None:
             raise RuntimeError("this repository reads only")
-        office = self._office_template.format(state=alert.state)
+        office = consular_office(alert.state)
         subject = alert_subject(alert.id)
         record = sign_record(
             key=self._ledger.signing_key(office),
@@ -480,16 +476,3 @@ def _event(stored: StoredVisaRecord) -> VisaEvent:
     return event_from_record(
         stored.type, at=record.at, actor=record.fields["actor"], office=stored.office, body=record.body()
     )
-
-
-def record_json(stored: StoredVisaRecord) -> dict[str, object]:
-    """A record as the API shows it (None content once purged)."""
-    return {
-        "type": stored.type,
-        "at": stored.at.isoformat(),
-        "office": stored.office,
-        "canonical": None if stored.record is None else json.loads(stored.record.canonical),
-        "hash": stored.hash,
-        "key_id": stored.key_id,
-        "log_index": stored.log_index,
-    }

@@ -47,31 +47,39 @@ class ApplicationLodged(VisaEvent):
     fee_shares: Mapping[str, str]
     fee_currency: str
 
-    def body(self) -> Json:
-        a, p = self.applicant, self.plan
+    def applicant_json(self) -> Json:
+        """The applicant as the record states them, JSON-ready."""
+        a = self.applicant
         return {
-            "applicant": {
-                "surname": a.surname,
-                "given_names": a.given_names,
-                "native_name": a.native_name,
-                "nationality": a.nationality,
-                "date_of_birth": a.date_of_birth.isoformat(),
-                "sex": a.sex.value,
-                "passport_number": a.passport_number,
-                "passport_expiry": a.passport_expiry.isoformat(),
-            },
-            "plan": {
-                "states": list(p.states),
-                "from": p.arrive.isoformat(),
-                "to": p.leave.isoformat(),
-                "main_destination": p.main_destination,
-                "purpose": p.purpose.value,
-                "entries": p.entries.value,
-                "itinerary": [
-                    {"state": leg.state, "from": leg.arrive.isoformat(), "to": leg.leave.isoformat()}
-                    for leg in p.itinerary
-                ],
-            },
+            "surname": a.surname,
+            "given_names": a.given_names,
+            "native_name": a.native_name,
+            "nationality": a.nationality,
+            "date_of_birth": a.date_of_birth.isoformat(),
+            "sex": a.sex.value,
+            "passport_number": a.passport_number,
+            "passport_expiry": a.passport_expiry.isoformat(),
+        }
+
+    def plan_json(self) -> Json:
+        """The travel plan as the record states it, JSON-ready."""
+        p = self.plan
+        return {
+            "states": list(p.states),
+            "from": p.arrive.isoformat(),
+            "to": p.leave.isoformat(),
+            "main_destination": p.main_destination,
+            "purpose": p.purpose.value,
+            "entries": p.entries.value,
+            "itinerary": [
+                {"state": leg.state, "from": leg.arrive.isoformat(), "to": leg.leave.isoformat()} for leg in p.itinerary
+            ],
+        }
+
+    def body(self) -> Json:
+        return {
+            "applicant": self.applicant_json(),
+            "plan": self.plan_json(),
             "competent_state": self.competent_state,
             "consulted_states": list(self.consulted_states),
             "consultation_until": None if self.consultation_until is None else self.consultation_until.isoformat(),

@@ -31,6 +31,11 @@ ANY = "*"
 _ALPHA3 = re.compile(r"[A-Z]{3}")
 
 
+def consular_office(state: str) -> str:
+    """The code of a state's consular service, whose key signs its visas, consultations and alerts."""
+    return f"{state}-CONSULAR"
+
+
 class SchemeError(ValueError):
     """The scheme file contradicts itself or names impossible things."""
 
@@ -60,7 +65,7 @@ class StatePolicy:
     @property
     def consular_office(self) -> str:
         """The code of the state's consular service, whose key signs its visas."""
-        return f"{self.state}-CONSULAR"
+        return consular_office(self.state)
 
     def needs_visa(self, nationality: str) -> bool:
         return nationality not in self.visa_free and nationality != ALPHA3.get(self.state)

@@ -276,7 +276,7 @@ def decide(
         ),
     )
     file = _file(services, application_id)
-    return idem.respond({"status": file.status.value, "visa_number": number, **_decision_view(services, file)})
+    return idem.respond({"status": file.status.value, "visa_number": number, **_decision_view(file)})
 
 
 @router.get("/visa-notifications", summary="Visas of the consul's state that another state revoked or annulled")
@@ -626,7 +626,7 @@ def _fee(file: VisaApplication) -> dict[str, Any]:
     return {"amount": str(total), "currency": file.lodged.fee_currency, "shares": dict(shares)}
 
 
-def _decision_view(services: Services, file: VisaApplication) -> dict[str, Any]:
+def _decision_view(file: VisaApplication) -> dict[str, Any]:
     if file.refusal is not None:
         return {
             "refusal": {
@@ -649,34 +649,14 @@ def _decision_view(services: Services, file: VisaApplication) -> dict[str, Any]:
 def _application_view(services: Services, file: VisaApplication, *, passport: bool = True) -> dict[str, Any]:
     """The application as its readers see it; without the passport number when `passport` is false (the answer to
     a POST, which an Idempotency-Key stores in clear, while passport numbers are only stored encrypted or hashed)."""
-    a, p = file.applicant, file.lodged.plan
     now = services.clock.now()
     view: dict[str, Any] = {
         "id": file.id,
         "status": file.status.value,
         "competent_state": file.competent_state,
         "lodged_at": file.lodged.at.isoformat(),
-        "applicant": {
-            "surname": a.surname,
-            "given_names": a.given_names,
-            "native_name": a.native_name,
-            "nationality": a.nationality,
-            "date_of_birth": a.date_of_birth.isoformat(),
-            "sex": a.sex.value,
-            "passport_number": a.passport_number,
-            "passport_expiry": a.passport_expiry.isoformat(),
-        },
-        "plan": {
-            "states": list(p.states),
-            "from": p.arrive.isoformat(),
-            "to": p.leave.isoformat(),
-            "main_destination": p.main_destination,
-            "purpose": p.purpose.value,
-            "entries": p.entries.value,
-            "itinerary": [
-                {"state": leg.state, "from": leg.arrive.isoformat(), "to": leg.leave.isoformat()} for leg in p.itinerary
-            ],
-        },
+        "applicant": file.lodged.applicant_json(),  # as the signed lodging record states them
+        "plan": file.lodged.plan_json(),
         "fee": _fee(file),
         "consultation": {
             "until": _iso(file.lodged.consultation_until),
@@ -691,7 +671,7 @@ def _application_view(services: Services, file: VisaApplication, *, passport: bo
                 for c in file.consultations.values()
             ],
         },
-        **_decision_view(services, file),
+        **_decision_view(file),
         "visa": None if file.visa is None else _visa_view(services, file, passport=passport),
     }
     if not passport:
