@@ -6,13 +6,17 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export SILKWAY_DATABASE_URL ?= sqlite:///$(CURDIR)/var/silkway.db
 
-.PHONY: run test lint unit bench lock clean
+.PHONY: run test lint unit bench lock messages clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@# the transit document prints Kazakh and Russian with DejaVu, from Debian's fonts-dejavu-core
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || test -n "$$SILKWAY_PDF_FONT_DIR" || \
 		(apt-get install -y -q fonts-dejavu-core >/dev/null || \
 		 (apt-get update -q >/dev/null && apt-get install -y -q fonts-dejavu-core >/dev/null))
+	@# the browser tests drive Debian's chromium; Playwright never downloads a browser of its own
+	@test -x /usr/bin/chromium || test -n "$$SILKWAY_CHROMIUM" || \
+		(apt-get install -y -q chromium >/dev/null || \
+		 (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
@@ -45,6 +49,14 @@ bench: $(STAMP)
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 -o requirements.lock
+
+# Extract every translatable word (Python and templates) and add the new ones to each language's catalogue.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o var/messages.pot .
+	for lang in kk ru en; do \
+		$(BIN)/pybabel update -i var/messages.pot -d src/silkway/i18n/locales -D messages -l $$lang \
+			--no-fuzzy-matching --ignore-obsolete --omit-header; \
+	done
 
 clean:
 	rm -rf $(VENV) var/*.db

@@ -24,7 +24,7 @@ from fpdf.fonts import TTFFont
 
 from silkway.documents.model import ControlLine, OfficeLine, TransitDocument
 from silkway.documents.qr import qr_png
-from silkway.i18n import format_datetime, format_decimal, translator
+from silkway.i18n import N_, format_datetime, format_decimal, translator
 
 __all__ = [
     "CONTROL_KIND_LABELS",
@@ -64,18 +64,22 @@ _BLACK = (0, 0, 0)
 
 # The English msgids of the codes of `silkway.documents.model`.
 STATUS_LABELS = {
-    "submitted": "Submitted",
-    "in_transit": "In transit",
-    "arrived": "Arrived",
-    "discharged": "Discharged",
-    "refused": "Refused",
-    "cancelled": "Cancelled",
+    "submitted": N_("Submitted"),
+    "in_transit": N_("In transit"),
+    "arrived": N_("Arrived"),
+    "discharged": N_("Discharged"),
+    "refused": N_("Refused"),
+    "cancelled": N_("Cancelled"),
 }
-CONTROL_KIND_LABELS = {"documentary": "Documentary check", "physical": "Physical inspection", "scan": "X-ray scan"}
+CONTROL_KIND_LABELS = {
+    "documentary": N_("Documentary check"),
+    "physical": N_("Physical inspection"),
+    "scan": N_("X-ray scan"),
+}
 CONTROL_RESULT_LABELS = {
-    "satisfactory": "Satisfactory",
-    "not_satisfactory": "Not satisfactory",
-    "unsatisfactory": "Not satisfactory",
+    "satisfactory": N_("Satisfactory"),
+    "not_satisfactory": N_("Not satisfactory"),
+    "unsatisfactory": N_("Not satisfactory"),
 }
 
 

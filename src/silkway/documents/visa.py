@@ -44,7 +44,7 @@ from silkway.documents.pdf import (
     find_fonts,
 )
 from silkway.documents.qr import qr_png
-from silkway.i18n import format_date, format_datetime, translator
+from silkway.i18n import N_, format_date, format_datetime, translator
 
 __all__ = [
     "ENTRIES",
@@ -63,8 +63,8 @@ VERIFY_COMMAND = "silkway verify"
 """The command the page names for checking the visa; kept out of the catalogues, as it is never translated."""
 
 # The English msgids of the codes of `EVisa`.
-SEX_LABELS = {"M": "Male", "F": "Female", "X": "Unspecified"}
-ENTRY_LABELS = {"single": "Single entry", "multiple": "Multiple entries"}
+SEX_LABELS = {"M": N_("Male"), "F": N_("Female"), "X": N_("Unspecified")}
+ENTRY_LABELS = {"single": N_("Single entry"), "multiple": N_("Multiple entries")}
 
 _MONO_FILE = "DejaVuSansMono.ttf"
 _MONO_FAMILY = "silkway-mono"

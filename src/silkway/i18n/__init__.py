@@ -27,6 +27,7 @@ from babel.support import Translations
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
+    "N_",
     "UnsupportedLanguage",
     "format_date",
     "format_datetime",
@@ -41,6 +42,11 @@ LANGUAGES: tuple[str, ...] = ("kk", "ru", "en")
 DEFAULT_LANGUAGE = "en"
 
 _DOMAIN = "messages"
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's conventional marker name, which extraction looks for
+    """Mark `message` for the catalogues without translating it here: it is translated where it is shown."""
+    return message
 
 
 class UnsupportedLanguage(ValueError):

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from silkway import __version__
 from silkway.services import Services
-from silkway.web import errors
+from silkway.web import errors, pages
 from silkway.web.api import admin, auth, documents, reference, transits, trust, visas
 
 HERE = Path(__file__).parent
@@ -43,21 +41,8 @@ def create_app(services: Services) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
 
-    templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(
-            request,
-            "home.html",
-            {
-                "states": list(services.reference.member_states.values()),
-                "offices": len(services.reference.offices),
-                "crossings": len(services.reference.crossings),
-                "demo": not services.settings.production,
-            },
-        )
+    pages.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -74,6 +74,17 @@ def domain_problem(error: DomainError, instance: str | None = None) -> JSONRespo
     return problem(status_of(error), title=error.title, detail=error.detail, instance=instance, **extra)
 
 
+async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(exc.status_code, "http_error")
+    return problem(
+        exc.status_code,
+        code=code,
+        title=str(exc.detail),
+        detail=str(exc.detail),
+        instance=request.url.path,
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -93,16 +104,7 @@ def install(app: FastAPI) -> None:
             errors=errors,
         )
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(exc.status_code, "http_error")
-        return problem(
-            exc.status_code,
-            code=code,
-            title=str(exc.detail),
-            detail=str(exc.detail),
-            instance=request.url.path,
-        )
+    app.add_exception_handler(StarletteHTTPException, http_problem)  # type: ignore[arg-type]
 
     @app.exception_handler(ServiceUnavailable)
     async def _unavailable(request: Request, exc: ServiceUnavailable) -> JSONResponse:

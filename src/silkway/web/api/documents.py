@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -13,11 +14,14 @@ from silkway.documents.pdf import render_transit_document
 from silkway.documents.reading import UnreadableDocument, read_payloads
 from silkway.documents.transit import check_seal, document_of, issue_seal, summary_of
 from silkway.i18n import UnsupportedLanguage, negotiate
+from silkway.services import Services
 from silkway.shared.errors import InvalidInput
 from silkway.shared.mrn import Mrn
 from silkway.signing.trustlist import load_trust_list
+from silkway.storage.trust import LoggedRecord
 from silkway.transit import handlers
 from silkway.transit.errors import TransitNotFound
+from silkway.transit.lifecycle import Transit
 from silkway.web.deps import ActorDep, ServicesDep
 
 router = APIRouter(tags=["documents"])
@@ -46,7 +50,23 @@ def transit_document(
     found = services.queries.transit_with_records(number)
     if found is None or not handlers.can_see(actor, found[0], services.places):
         raise TransitNotFound(f"no transit {number}")
-    transit, records = found
+    return Response(
+        transit_document_pdf(services, *found, language=language),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{number}.pdf"',
+            "Content-Language": language,
+        },
+    )
+
+
+def transit_document_pdf(
+    services: Services, transit: Transit, records: Sequence[LoggedRecord], *, language: str
+) -> bytes:
+    """The accompanying document of `transit` in `language`, sealed now by the office of its newest record.
+
+    The API and the carrier's page serve it alike; the caller checks who may see the transit.
+    """
     head = records[-1].record
     issuer = str(head.fields["office"])
     key = services.notary.office_key(issuer)
@@ -58,14 +78,7 @@ def transit_document(
         return OfficeLine(code=code, name=code if office is None else office.name, country=code[:2])
 
     document = document_of(transit, payload=payload, key_id=key.key_id, issuer=issuer, at=now, office_line=office_line)
-    return Response(
-        render_transit_document(document, language),
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{number}.pdf"',
-            "Content-Language": language,
-        },
-    )
+    return render_transit_document(document, language)
 
 
 @router.post(

@@ -1,0 +1,108 @@
+"""Server-rendered pages for every role, in Kazakh, Russian and English.
+
+Each role's pages live in their own module; `install` mounts them with the page-level answers to a
+visitor who must sign in, lacks the role, or sends a stale form, and the headers every page carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from silkway.shared.errors import DomainError
+from silkway.web import errors
+from silkway.web.pages import account, admin, analyst, border, carrier, consul, customs, traveller
+from silkway.web.pages.base import (
+    CSRF_COOKIE,
+    FormExpired,
+    PageForbidden,
+    SignInNeeded,
+    environment,
+    page,
+    sign_in_path,
+)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _is_page(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/api/") or path in ("/openapi.json", "/docs", "/healthz"))
+
+
+def install(app: FastAPI) -> None:
+    app.state.page_templates = environment()
+    for module in (account, carrier, customs, consul, traveller, border, analyst, admin):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def page_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        if _is_page(request) and not request.url.path.startswith("/static/"):
+            new_csrf = getattr(request.state, "new_csrf", None)
+            if new_csrf:
+                response.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="strict", path="/")
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            # a traveller's status link carries its secret in the URL: never send it on as a referrer
+            response.headers.setdefault("Referrer-Policy", "no-referrer")
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(SignInNeeded)
+    async def _sign_in(request: Request, exc: SignInNeeded) -> Response:
+        visit = page(request, request.app.state.services)
+        return visit.redirect(sign_in_path(exc.next_path))
+
+    @app.exception_handler(PageForbidden)
+    async def _forbidden(request: Request, exc: PageForbidden) -> Response:
+        visit = page(request, request.app.state.services)
+        return visit.render(
+            "pages/error.html",
+            status=403,
+            heading=visit._("Not for your role"),
+            message=visit._("Your account's role cannot open this page. Your own pages are in the menu."),
+        )
+
+    @app.exception_handler(FormExpired)
+    async def _expired(request: Request, exc: FormExpired) -> Response:
+        visit = page(request, request.app.state.services)
+        return visit.render(
+            "pages/error.html",
+            status=403,
+            heading=visit._("The form has expired"),
+            message=visit._("Go back, reload the page and send the form again."),
+        )
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if not _is_page(request):
+            return errors.domain_problem(exc, request.url.path)
+        visit = page(request, request.app.state.services)
+        explained = visit.problem(exc)
+        return visit.render(
+            "pages/error.html",
+            status=errors.status_of(exc),
+            heading=explained.message,
+            message="",
+            detail=explained.detail,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if not _is_page(request) or exc.status_code != 404:
+            return await errors.http_problem(request, exc)
+        visit = page(request, request.app.state.services)
+        return visit.render(
+            "pages/error.html",
+            status=404,
+            heading=visit._("Page not found"),
+            message=visit._("There is no page at this address."),
+        )
