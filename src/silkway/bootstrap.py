@@ -18,6 +18,7 @@ from silkway.settings import Settings
 from silkway.shared.clock import Clock, SystemClock
 from silkway.signing.keys import Keyring, KeyVault
 from silkway.signing.trustlist import load_trust_list
+from silkway.storage.dashboard import Dashboard
 from silkway.storage.engine import make_engine
 from silkway.storage.personal import PersonalData
 from silkway.storage.queries import Queries
@@ -107,6 +108,7 @@ def build(
         scheme=scheme,
         countries=VisaCountries(reference, scheme),
         visa_queries=VisaQueries(engine, personal, scheme.retention),
+        dashboard=Dashboard(engine, reference),
         seal_reader=TrustedSealReader(lambda: load_trust_list(notary.trust_list(clock.now()))),
         hasher=Argon2Hasher(fast=fast_hashing or settings.env == "test"),
         tokens=TokenIssuer(secret=settings.secret_key, minutes=settings.token_minutes, clock=clock),

@@ -1,22 +1,31 @@
-"""Demo accounts, guarantees and risk rules for the embedded pilot; never loaded in production."""
+"""Demo accounts, guarantees, risk rules and a month of simulated traffic for the embedded pilot; never
+loaded in production."""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from silkway.accounts.handlers import CreateAccount, create_account
 from silkway.places.model import MEMBER_STATES
 from silkway.services import Services
 from silkway.shared.actors import SYSTEM, Actor, Role
+from silkway.shared.clock import FixedClock
 from silkway.shared.money import Money
+from silkway.signing.trustlist import KeyStatus
+from silkway.simulation import SimulationSummary, TransitTraffic, drive
 from silkway.transit.commands import PutRiskRule, RegisterGuarantee
 from silkway.transit.handlers import put_risk_rule, register_guarantee
 from silkway.transit.model import ControlKind
+from silkway.visa_simulation import VisaSimulationSummary, VisaTravel
 from silkway.visas.commands import EnterAlert
 from silkway.visas.handlers import enter_alert
 from silkway.visas.scheme import SCHEME_STATES
+
+log = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the published demo password, refused in production
 
@@ -159,3 +168,90 @@ def _demo_rules() -> list[PutRiskRule]:
             required_control=None,
         ),
     ]
+
+
+# --- a month of history -------------------------------------------------------------------------
+
+HISTORY_DAYS = 30
+HISTORY_TRANSITS = 300
+HISTORY_TRAVELLERS = 150
+HISTORY_SEED = 2026
+HISTORY_QUIET_DAYS = 1
+"""Transits depart until this many days before now, so most have arrived when the node starts."""
+SETUP_LEAD = timedelta(hours=1)
+"""How long before the history begins the node's keys and demo accounts are made."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoHistory:
+    """The simulated history a fresh node starts with: from `since` to just before `until` (the node's now)."""
+
+    since: datetime
+    until: datetime
+    transits: SimulationSummary
+    visas: VisaSimulationSummary
+
+
+def load_history(
+    services: Services,
+    *,
+    days: int = HISTORY_DAYS,
+    transits: int = HISTORY_TRANSITS,
+    travellers: int = HISTORY_TRAVELLERS,
+    seed: int = HISTORY_SEED,
+) -> DemoHistory | None:
+    """Give a fresh node `days` of simulated transits and visa travellers, ending at `services.clock.now()`.
+
+    A node is fresh while it holds no transit and no visa application; on any other node this does nothing
+    and returns None, so it runs on the first start only. The history is driven through the handlers (see
+    `simulation` and `visa_simulation`), every record dated in the past and none at or after now: transits
+    and travellers still on their way stand where they are at that moment.
+
+    A record is genuine only if the key that signed it was valid at the record's time, and a key is valid
+    from the moment it was made (less `signing.authority.CLOCK_SKEW`). So the trust is established, and the
+    demo accounts, guarantees, rules and alerts are loaded, on a clock set `SETUP_LEAD` before the history
+    begins — the node is set up as if it had been installed then — and the keys sign the history as any
+    node's keys sign its traffic. A node whose keys already exist but were made after the history would
+    begin gets no history (its keys could not sign it): that is logged and None returned.
+
+    Refuses in production (`RuntimeError`).
+    """
+    if services.settings.production:
+        raise RuntimeError("demo data is never loaded in production")
+    if services.dashboard.has_traffic():
+        return None
+    until = services.clock.now()
+    since = until - timedelta(days=days)
+    keys_from = _newest_key(services)
+    if keys_from is not None and keys_from > since:
+        log.warning(
+            "no demo history: this node's keys date from %s, after the history would begin (%s)",
+            keys_from.isoformat(),
+            since.isoformat(),
+        )
+        return None
+    setup = dataclasses.replace(services, clock=FixedClock(since - SETUP_LEAD))
+    setup.establish_trust()
+    load_demo(setup)
+
+    clock = FixedClock(since)
+    minutes = (days - HISTORY_QUIET_DAYS) * 24 * 60
+    every = minutes / max(1, transits)
+    traffic = TransitTraffic(setup, clock, transits=transits, seed=seed, departures_every=(0.5 * every, 1.5 * every))
+    lodging = days * 24 * 60 / max(1, travellers)
+    travel = VisaTravel(setup, clock, travellers=travellers, seed=seed, arrivals_every=(0.5 * lodging, 1.5 * lodging))
+    end = drive(clock, [*traffic.journeys, *travel.journeys], until=until)
+    log.info("simulated %d days of demo traffic, %s to %s", days, since.isoformat(), end.isoformat())
+    return DemoHistory(since=since, until=until, transits=traffic.summary(end), visas=travel.summary())
+
+
+def _newest_key(services: Services) -> datetime | None:
+    """When the newest active key of this node became valid (None before the trust is established)."""
+    with services.uow() as uow:
+        starts = [
+            stored.entry.certificate.valid_from
+            for state in services.offices_by_state()
+            for stored in uow.keys.keys(state)
+            if stored.entry.status is KeyStatus.ACTIVE
+        ]
+    return max(starts, default=None)

@@ -20,6 +20,7 @@ from silkway.shared.idempotency import StoredResponse
 from silkway.signing.authority import Authority, UnknownKey
 from silkway.signing.revocations import RevocationList
 from silkway.signing.trustlist import KeyEntry
+from silkway.storage.dashboard import Dashboard
 from silkway.storage.queries import Queries
 from silkway.storage.trust import SqlNotary
 from silkway.storage.uow import SqlUnitOfWork
@@ -46,6 +47,8 @@ class Services:
     countries: Countries
     visa_queries: VisaQueries
     seal_reader: SealChecker
+    dashboard: Dashboard
+    """The analyst's figures: crossing times, inspections, volumes and visas (read-only)."""
 
     def offices_by_state(self) -> dict[str, list[str]]:
         """The offices that sign, per state: customs and border offices, airports and the consular service,

@@ -13,11 +13,12 @@ queue ordered by time and moves one `FixedClock` forward to each step in turn. A
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -113,6 +114,20 @@ DOCUMENTARY_REASONS = frozenset({"overdue", "guarantee_invalid"})
 """Reasons a look at the documents answers; every other reason (seals, incidents, no prior control,
 spot checks) needs the load opened."""
 MAX_ROUTE_DRAWS = 100
+BORDER_PACE: Mapping[str, float] = {
+    # the main Shymkent–Tashkent road crossing, both sides under reconstruction 2024-2026
+    "KZ-ZHIBEKZHOLY": 6.0,
+    "UZ-GISHTKUPRIK": 6.0,
+    # the main freight crossing on the Kazakh–Uzbek border, and the Almaty–Bishkek road
+    "KZ-BKONYSBAYEV": 2.5,
+    "UZ-YALLAMA": 2.5,
+    "KZ-KORDAY": 2.5,
+    "KG-AKJOL": 2.5,
+    # the Kazakh side under reconstruction, lorries by electronic queue
+    "KZ-SYRYM": 3.0,
+}
+"""How much longer than usual a post takes from presentation to passage (usually 5 to 30 minutes), where
+crossings are known to be slow; every other post has pace 1."""
 
 
 # --- the summary --------------------------------------------------------------------------------
@@ -120,14 +135,16 @@ MAX_ROUTE_DRAWS = 100
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SimulationSummary:
-    """What a simulation did. `discharged + refused == submitted`, since every transit is driven to its
-    end, and `inspections_decided + inspections_avoided == presentations`."""
+    """What a simulation did. `discharged + refused + under_way == submitted` (`under_way` is 0 unless the
+    run was stopped early), and `inspections_decided + inspections_avoided == presentations`."""
 
     seed: int
     submitted: int
     released: int
     refused: int
     discharged: int
+    under_way: int
+    """Transits released and not yet discharged, or not yet released, when the run stopped."""
     controls_at_departure: int
     presentations: int
     """Decisions taken after departure: each presentation at a border office and each arrival."""
@@ -157,6 +174,7 @@ class SimulationSummary:
             "released": self.released,
             "refused": self.refused,
             "discharged": self.discharged,
+            "under_way": self.under_way,
             "controls_at_departure": self.controls_at_departure,
             "presentations": self.presentations,
             "inspections_decided": self.inspections_decided,
@@ -179,6 +197,7 @@ class SimulationSummary:
             ("  released", self.released),
             ("  refused at departure", self.refused),
             ("  discharged", self.discharged),
+            ("  still under way", self.under_way),
             ("Controls at departure", self.controls_at_departure),
             ("Presentations after departure", self.presentations),
             ("Inspections performed", self.inspections_decided),
@@ -493,7 +512,11 @@ class _Traffic:
             if decision.decision is Decision.INSPECT:
                 yield _minutes(rng, 30, 150)
                 seals = self._control(mrn, office, decision.reasons, seals)
-            yield _minutes(rng, 15, 90) if destination else _minutes(rng, 5, 30)
+            if destination:
+                yield _minutes(rng, 15, 90)
+            else:
+                pace = BORDER_PACE.get(office, 1.0)
+                yield _minutes(rng, 5 * pace, 30 * pace)
             if destination:
                 handlers.discharge_transit(
                     DischargeTransit(actor=self._customs(office), mrn=mrn, office=office),
@@ -652,65 +675,121 @@ class _Traffic:
 
 # --- the run ------------------------------------------------------------------------------------
 
+Journey = Iterator[timedelta]
+"""One simulated party's way through the service: each step is handler calls at the clock's time, and
+yields how long to wait before the next step; it ends by returning."""
 
-def simulate(
-    services: Services, *, transits: int, seed: int, on_done: Callable[[], None] = lambda: None
-) -> SimulationSummary:
-    """Drive `transits` transits through the handlers and summarise them; `on_done` is called as each ends.
+DEPARTURES_EVERY: tuple[float, float] = (3, 30)
+"""Minutes between two departures, drawn uniformly: a busy region's steady flow."""
 
-    Departures are a few minutes apart from `services.clock.now()`; the simulation's own guarantee
-    ``GRN-SIM-<seed>`` is registered for the demo carrier first if missing (`load_demo` must have run).
-    A `DomainError` from a handler is a bug in the simulation and propagates; refusals at departure are
-    modelled as unsatisfactory departure controls. Raises `ValueError` when `transits` is below 1.
+
+def drive(
+    clock: FixedClock,
+    starts: Iterable[tuple[datetime, Journey]],
+    *,
+    until: datetime | None = None,
+    on_done: Callable[[], None] = lambda: None,
+) -> datetime:
+    """Run journeys together in time order, moving `clock` to each step; returns the time of the last step.
+
+    Steps fall in the order of their times (ties in the order the journeys were given, then scheduled), so
+    a run is as reproducible as its journeys. With `until`, no step at or after it runs: journeys then
+    stand where they are, as real traffic does at any moment, and those not yet started never start.
+    `on_done` is called as each journey ends.
     """
-    if transits < 1:
-        raise ValueError("simulate at least one transit")
-    check_catalogue(services.reference)
-    rng = random.Random(seed)  # noqa: S311 - a reproducible simulation, not cryptography
-    start = services.clock.now()
-    clock = FixedClock(start)
-    traffic = _Traffic(services, clock, rng, _ensure_guarantee(services, clock, seed))
-    with_incident = set(rng.sample(range(transits), round(INCIDENT_SHARE * transits)))
-
-    queue: list[tuple[datetime, int, Iterator[timedelta]]] = []
-    departure = start
-    for index in range(transits):
-        incident = None
-        if index in with_incident:
-            incident = _Incident(position=rng.random(), reported=rng.random() < 0.5)
-        heapq.heappush(queue, (departure, index, traffic.journey(incident)))
-        departure += _minutes(rng, 3, 30)
-    end = start
+    order = itertools.count()
+    queue: list[tuple[datetime, int, Journey]] = [(at, next(order), journey) for at, journey in starts]
+    heapq.heapify(queue)
+    end = clock.now()
     while queue:
-        at, index, journey = heapq.heappop(queue)
+        at, _, journey = heapq.heappop(queue)
+        if until is not None and at >= until:
+            break
         clock.advance(microseconds=(at - clock.now()) // timedelta(microseconds=1))
         end = at
         wait = next(journey, None)
         if wait is None:
             on_done()
         else:
-            heapq.heappush(queue, (at + wait, index, journey))
+            heapq.heappush(queue, (at + wait, next(order), journey))
+    return end
 
-    tally = traffic.tally
-    summary = SimulationSummary(
-        seed=seed,
-        submitted=len(tally.mrns),
-        released=tally.released,
-        refused=tally.refused,
-        discharged=tally.discharged,
-        controls_at_departure=tally.controls_at_departure,
-        presentations=tally.presentations,
-        inspections_decided=tally.inspections,
-        inspections_by_reason=tuple(sorted(tally.reasons.items())),
-        controls_en_route=tally.controls_en_route,
-        inspections_avoided=tally.green,
-        incidents_reported=tally.incidents,
-        wrong_seals_presented=tally.wrong_seals,
-        simulated_time=end - start,
-        mrns=tuple(tally.mrns),
-    )
+
+class TransitTraffic:
+    """Simulated transits ready to run: their journeys (for `drive`) and, once run, their summary."""
+
+    def __init__(
+        self,
+        services: Services,
+        clock: FixedClock,
+        *,
+        transits: int,
+        seed: int,
+        departures_every: tuple[float, float] = DEPARTURES_EVERY,
+    ) -> None:
+        if transits < 1:
+            raise ValueError("simulate at least one transit")
+        check_catalogue(services.reference)
+        self.seed = seed
+        self.start = clock.now()
+        rng = random.Random(seed)  # noqa: S311 - a reproducible simulation, not cryptography
+        self._traffic = _Traffic(services, clock, rng, _ensure_guarantee(services, clock, seed))
+        with_incident = set(rng.sample(range(transits), round(INCIDENT_SHARE * transits)))
+        self.journeys: list[tuple[datetime, Journey]] = []
+        departure = self.start
+        for index in range(transits):
+            incident = None
+            if index in with_incident:
+                incident = _Incident(position=rng.random(), reported=rng.random() < 0.5)
+            self.journeys.append((departure, self._traffic.journey(incident)))
+            departure += _minutes(rng, *departures_every)
+
+    def summary(self, end: datetime) -> SimulationSummary:
+        """What the journeys did up to `end`, the time of the run's last step."""
+        tally = self._traffic.tally
+        return SimulationSummary(
+            seed=self.seed,
+            submitted=len(tally.mrns),
+            released=tally.released,
+            refused=tally.refused,
+            discharged=tally.discharged,
+            under_way=len(tally.mrns) - tally.discharged - tally.refused,
+            controls_at_departure=tally.controls_at_departure,
+            presentations=tally.presentations,
+            inspections_decided=tally.inspections,
+            inspections_by_reason=tuple(sorted(tally.reasons.items())),
+            controls_en_route=tally.controls_en_route,
+            inspections_avoided=tally.green,
+            incidents_reported=tally.incidents,
+            wrong_seals_presented=tally.wrong_seals,
+            simulated_time=end - self.start,
+            mrns=tuple(tally.mrns),
+        )
+
+
+def simulate(
+    services: Services,
+    *,
+    transits: int,
+    seed: int,
+    on_done: Callable[[], None] = lambda: None,
+    departures_every: tuple[float, float] = DEPARTURES_EVERY,
+    until: datetime | None = None,
+) -> SimulationSummary:
+    """Drive `transits` transits through the handlers and summarise them; `on_done` is called as each ends.
+
+    Departures are `departures_every` minutes apart from `services.clock.now()`; the simulation's own
+    guarantee ``GRN-SIM-<seed>`` is registered for the demo carrier first if missing (`load_demo` must have
+    run). With `until`, the run stops there (see `drive`): transits not yet ended are `under_way`, and those
+    not yet departed are never lodged. A `DomainError` from a handler is a bug in the simulation and
+    propagates; refusals at departure are modelled as unsatisfactory departure controls. Raises `ValueError`
+    when `transits` is below 1.
+    """
+    clock = FixedClock(services.clock.now())
+    traffic = TransitTraffic(services, clock, transits=transits, seed=seed, departures_every=departures_every)
+    end = drive(clock, traffic.journeys, until=until, on_done=on_done)
     log.info("simulated %d transits with seed %d", transits, seed)
-    return summary
+    return traffic.summary(end)
 
 
 def _ensure_guarantee(services: Services, clock: FixedClock, seed: int) -> str:

@@ -34,17 +34,26 @@ def serve(
     port: Annotated[int, typer.Option(envvar="PORT", help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=16)] = 1,
 ) -> None:
-    """Serve the web app and the API (migrating and loading demo data first, outside production)."""
+    """Serve the web app and the API (migrating and loading demo data first, outside production; a new
+    database also gets a month of simulated traffic, so the dashboards show something real)."""
     import uvicorn
 
     from silkway import bootstrap
-    from silkway.demo import load_demo
+    from silkway.demo import load_demo, load_history
 
     settings = _settings()
     _ensure_dir(settings.database_url)
     bootstrap.migrate(settings.database_url)
     services = bootstrap.build(settings)
     try:
+        if settings.load_demo:
+            with out.status("first start: simulating a month of demo traffic…"):
+                history = load_history(services)
+            if history is not None:
+                out.print(
+                    f"demo history: {history.transits.submitted} transits and {history.visas.lodged} visa "
+                    f"applications since {history.since:%Y-%m-%d %H:%M} UTC"
+                )
         services.establish_trust()
         if settings.load_demo:
             load_demo(services)
@@ -92,27 +101,43 @@ def demo_load() -> None:
 
 @app.command()
 def simulate(
-    transits: Annotated[int, typer.Option("--transits", min=1, max=100_000, help="How many transits to drive.")] = 100,
+    transits: Annotated[int, typer.Option("--transits", min=0, max=100_000, help="How many transits to drive.")] = 100,
+    visas: Annotated[
+        int, typer.Option("--visas", min=0, max=100_000, help="How many visa travellers to drive as well.")
+    ] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seed for a reproducible run.")] = 1,
 ) -> None:
-    """Drive realistic transits across the region through the service layer and summarise them."""
+    """Drive realistic transits (and, with --visas, visa travellers) through the service layer from now on,
+    together on one clock, and summarise them."""
     from rich.progress import Progress
 
     from silkway import bootstrap
     from silkway.demo import load_demo
-    from silkway.simulation import simulate as run
+    from silkway.shared.clock import FixedClock
+    from silkway.simulation import TransitTraffic, drive
+    from silkway.visa_simulation import VisaTravel
 
+    if transits == 0 and visas == 0:
+        err.print("[red]error:[/] nothing to simulate: give --transits or --visas above 0")
+        raise typer.Exit(EXIT_INPUT)
     settings = _settings()
     services = bootstrap.build(settings)
     try:
         services.establish_trust()
         load_demo(services)
+        clock = FixedClock(services.clock.now())
+        traffic = TransitTraffic(services, clock, transits=transits, seed=seed) if transits else None
+        travel = VisaTravel(services, clock, travellers=visas, seed=seed) if visas else None
+        journeys = [*(traffic.journeys if traffic else []), *(travel.journeys if travel else [])]
         with Progress(console=out) as progress:
-            task = progress.add_task("transits", total=transits)
-            summary = run(services, transits=transits, seed=seed, on_done=lambda: progress.advance(task))
+            task = progress.add_task("transits and travellers", total=len(journeys))
+            end = drive(clock, journeys, on_done=lambda: progress.advance(task))
     finally:
         services.close()
-    out.print(summary.table())
+    if traffic is not None:
+        out.print(traffic.summary(end).table())
+    if travel is not None:
+        out.print(travel.summary().table())
 
 
 def _ensure_dir(url: str) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from silkway.accounts.model import Account
@@ -24,6 +24,7 @@ from silkway.storage.repositories import (
 from silkway.storage.tables import GuaranteeRow, TransitEventRow, TransitOfficeRow, TransitRow
 from silkway.storage.trust import LoggedRecord
 from silkway.transit.lifecycle import Transit
+from silkway.transit.model import TransitStatus
 from silkway.transit.ports import Places
 from silkway.transit.risk import RiskRule
 
@@ -72,6 +73,27 @@ class GuaranteeBalance:
     revoked: bool
 
 
+_AT_OFFICE = ("presented", "arrived", "exited", "entered")
+"""Event types that mean the vehicle has reached an office."""
+
+
+def _bare_plate(plate: str) -> str:
+    return "".join(plate.upper().split()).replace("-", "")
+
+
+def _summary(r: TransitRow) -> TransitSummary:
+    return TransitSummary(
+        mrn=r.mrn,
+        status=r.status,
+        holder=r.holder,
+        departure_office=r.departure_office,
+        destination_office=r.destination_office,
+        plate=r.plate,
+        submitted_at=r.submitted_at,
+        updated_at=r.updated_at,
+    )
+
+
 class Queries:
     """Every read the entrypoints need, each in its own short read-only transaction."""
 
@@ -116,18 +138,70 @@ class Queries:
             rows = session.scalars(
                 query.order_by(TransitRow.submitted_at.desc(), TransitRow.mrn.desc()).limit(limit).offset(offset)
             ).all()
+            items = [_summary(r) for r in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    def transits_with_plate(self, actor: Actor, plate: str, *, limit: int = 20) -> list[TransitSummary]:
+        """The transits `actor` may see (as in `transits`) of the vehicle with this registration plate, newest
+        first; spaces and dashes are ignored, so "123 ABC-02" finds "123ABC02"."""
+        wanted = _bare_plate(plate)
+        if not wanted:
+            return []
+        bare = func.replace(func.replace(TransitRow.plate, " ", ""), "-", "")
+        query = select(TransitRow).where(bare == wanted)
+        if actor.role is Role.CARRIER:
+            query = query.where(TransitRow.holder == actor.username)
+        elif actor.role in (Role.CUSTOMS, Role.ADMIN):
+            touching = select(TransitOfficeRow.mrn).where(TransitOfficeRow.country == actor.country)
+            query = query.where(TransitRow.mrn.in_(touching))
+        else:
+            return []
+        with self._session() as session:
+            rows = session.scalars(
+                query.order_by(TransitRow.submitted_at.desc(), TransitRow.mrn.desc()).limit(limit)
+            ).all()
+            return [_summary(r) for r in rows]
+
+    def expected_arrivals(self, office: str, *, limit: int = 50, offset: int = 0) -> Page[Transit]:
+        """Pre-arrival information for `office`: released transits whose itinerary goes on through it and whose
+        vehicle has not been presented, arrived or passed there yet; the earliest released first."""
+        on_route = select(TransitOfficeRow.mrn).where(TransitOfficeRow.office == office, TransitOfficeRow.position > 0)
+        seen = select(TransitEventRow.mrn).where(TransitEventRow.office == office, TransitEventRow.type.in_(_AT_OFFICE))
+        query = select(TransitRow.mrn).where(
+            TransitRow.status == TransitStatus.IN_TRANSIT.value,
+            TransitRow.mrn.in_(on_route),
+            TransitRow.mrn.not_in(seen),
+        )
+        return self._transit_page(query.order_by(TransitRow.updated_at, TransitRow.mrn), limit=limit, offset=offset)
+
+    def standing_at(self, office: str, *, limit: int = 50) -> list[Transit]:
+        """Transits with business still open at `office`: declarations awaiting release there (its office of
+        departure), vehicles presented there and not yet passed, and arrivals there not yet discharged."""
+        presented = select(TransitEventRow.mrn).where(
+            TransitEventRow.office == office, TransitEventRow.type.in_(("presented", "arrived"))
+        )
+        passed = select(TransitEventRow.mrn).where(
+            TransitEventRow.office == office, TransitEventRow.type.in_(("exited", "entered"))
+        )
+        query = select(TransitRow.mrn).where(
+            or_(
+                (TransitRow.status == TransitStatus.SUBMITTED.value) & (TransitRow.departure_office == office),
+                (TransitRow.status == TransitStatus.IN_TRANSIT.value)
+                & TransitRow.mrn.in_(presented)
+                & TransitRow.mrn.not_in(passed),
+                (TransitRow.status == TransitStatus.ARRIVED.value) & (TransitRow.destination_office == office),
+            )
+        )
+        return list(self._transit_page(query.order_by(TransitRow.updated_at, TransitRow.mrn), limit=limit).items)
+
+    def _transit_page(self, query: Select[str], *, limit: int, offset: int = 0) -> Page[Transit]:
+        with self._session() as session, session.begin():
+            total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+            repository = SqlTransitRepository(session, self._places)
             items = [
-                TransitSummary(
-                    mrn=r.mrn,
-                    status=r.status,
-                    holder=r.holder,
-                    departure_office=r.departure_office,
-                    destination_office=r.destination_office,
-                    plate=r.plate,
-                    submitted_at=r.submitted_at,
-                    updated_at=r.updated_at,
-                )
-                for r in rows
+                transit
+                for mrn in session.scalars(query.limit(limit).offset(offset)).all()
+                if (transit := repository.get(Mrn(mrn), for_update=False)) is not None
             ]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
