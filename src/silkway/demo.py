@@ -238,7 +238,8 @@ def load_history(
     minutes = (days - HISTORY_QUIET_DAYS) * 24 * 60
     every = minutes / max(1, transits)
     traffic = TransitTraffic(setup, clock, transits=transits, seed=seed, departures_every=(0.5 * every, 1.5 * every))
-    lodging = days * 24 * 60 / max(1, travellers)
+    # travellers apply in the first half: their journeys come one to four weeks after they apply
+    lodging = days / 2 * 24 * 60 / max(1, travellers)
     travel = VisaTravel(setup, clock, travellers=travellers, seed=seed, arrivals_every=(0.5 * lodging, 1.5 * lodging))
     end = drive(clock, [*traffic.journeys, *travel.journeys], until=until)
     log.info("simulated %d days of demo traffic, %s to %s", days, since.isoformat(), end.isoformat())

@@ -5,9 +5,11 @@ between member states, destination), with realistic HS mixes, and walks each one
 presentation at every border office, passage, arrival and discharge, exactly as officers and the carrier
 would through the service layer — nothing is written to the database but by the handlers.
 
-Transits overlap as in real traffic: a discrete-event loop keeps every open transit's next step in a
-queue ordered by time and moves one `FixedClock` forward to each step in turn. All chance comes from one
-`random.Random(seed)`, so a seed on a fresh database always gives the same transits, MRNs and summary.
+Transits overlap as in real traffic: a discrete-event loop (`drive`) keeps every open transit's next step
+in a queue ordered by time and moves one `FixedClock` forward to each step in turn; the visa travellers of
+`visa_simulation` run on the same loop, alone or together with transits, and a run may stop at a given
+moment with journeys still under way. All chance comes from one `random.Random(seed)`, so a seed on a fresh
+database always gives the same transits, MRNs and summary.
 """
 
 from __future__ import annotations

@@ -43,11 +43,11 @@ ARRIVALS_EVERY: tuple[float, float] = (60, 240)
 """Minutes between two travellers lodging their applications."""
 REFUSAL_RATE = 0.12
 REVOCATION_RATE = 0.03
-"""Share of visas revoked before use; at least one in a run of 10 travellers or more."""
+"""Share of visas revoked before use (at least one per run)."""
 OVERSTAY_RATE = 0.06
-"""Share of travellers who leave days after their last allowed day."""
+"""Share of travellers who leave days after their last allowed day (at least one per run)."""
 STAY_ON_RATE = 0.03
-"""Share of travellers who do not leave at all."""
+"""Share of travellers who do not leave at all (at least one per run)."""
 NO_SHOW_RATE = 0.05
 """Share of visa holders who never travel."""
 SECOND_STATE_RATE = 0.30
@@ -198,17 +198,18 @@ class _Travel:
 
     def journey(self, fate: _Fate) -> Journey:
         rng = self.rng
-        nationality, surnames, given = self._nationality()
-        states = self._destinations(nationality)
-        if not states:  # every state open to this nationality is visa-free for it: no application
-            return
+        # those who will stay too long travel soon, briefly, to one state that consults nobody: a run of a
+        # few weeks then sees them overstay
+        short = fate.overstays or fate.stays_on
+        nationality, surnames, given, states = self._traveller(short=short)
         competent = states[0]
         policy = self.scheme.states[competent]
         consulted = self.scheme.consulting_states(nationality, competent=competent)
         today = policy.local_day(self.clock.now())
         # far enough ahead for the consultation and the decision to come before the journey
-        arrive = today + timedelta(days=rng.randint(12, 18) if consulted else rng.randint(5, 12))
-        days = rng.randint(4, 16)
+        ahead = (3, 5) if short else (12, 18) if consulted else (5, 12)
+        arrive = today + timedelta(days=rng.randint(*ahead))
+        days = rng.randint(3, 6) if short else rng.randint(4, 16)
         leave = arrive + timedelta(days=days - 1)
         applicant = Applicant(
             surname=rng.choice(surnames),
@@ -264,7 +265,7 @@ class _Travel:
             return
         decided_on = policy.local_day(self.clock.now())
         valid_from = max(decided_on, arrive - timedelta(days=rng.randint(0, 2)))
-        valid_until = leave + timedelta(days=rng.randint(3, 10))
+        valid_until = leave + timedelta(days=1 if short else rng.randint(3, 10))
         number = handlers.decide_application(
             DecideApplication(
                 actor=_consul(competent),
@@ -315,7 +316,7 @@ class _Travel:
         if fate.stays_on:
             self.tally.staying_on += 1
             return
-        out = valid_until + timedelta(days=rng.randint(2, 6)) if fate.overstays else leave
+        out = valid_until + timedelta(days=rng.randint(2, 4)) if fate.overstays else leave
         yield self._until(out)
         self._cross(number, applicant.passport_number, last_state, Direction.EXIT)
 
@@ -344,23 +345,27 @@ class _Travel:
             self.tally.entries_refused += 1
         return verdict.allowed
 
-    def _nationality(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-        code, _, surnames, given = self.rng.choices(NATIONALITIES, weights=[n[1] for n in NATIONALITIES])[0]
-        return code, surnames, given
-
-    def _destinations(self, nationality: str) -> tuple[str, ...]:
-        """One or two states with posts, the first (the main destination) one that asks this nationality
-        for a visa; every state eligible for it."""
+    def _traveller(self, *, short: bool) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """A nationality, its names, and one or two states with posts to visit, the first (the main
+        destination) one that asks this nationality for a visa, every one eligible for it; a `short` trip
+        is to one state that consults no other on the nationality."""
         rng = self.rng
-        open_to = [s for s in self.posts if self.scheme.states[s].is_eligible(nationality)]
-        needing = [s for s in open_to if self.scheme.states[s].needs_visa(nationality)]
-        if not needing:
-            return ()
+        while True:
+            code, _, surnames, given = rng.choices(NATIONALITIES, weights=[n[1] for n in NATIONALITIES])[0]
+            open_to = [s for s in self.posts if self.scheme.states[s].is_eligible(code)]
+            needing = [
+                s
+                for s in open_to
+                if self.scheme.states[s].needs_visa(code)
+                and not (short and self.scheme.consulting_states(code, competent=s))
+            ]
+            if needing:
+                break
         main = rng.choices(needing, weights=[DESTINATION_WEIGHTS.get(s, 1.0) for s in needing])[0]
         others = [s for s in open_to if s != main]
-        if others and rng.random() < SECOND_STATE_RATE:
-            return (main, rng.choice(others))
-        return (main,)
+        if others and not short and rng.random() < SECOND_STATE_RATE:
+            return code, surnames, given, (main, rng.choice(others))
+        return code, surnames, given, (main,)
 
     def _passport(self) -> str:
         while True:
@@ -374,6 +379,11 @@ class _Travel:
         (03:00 to 12:00 UTC: morning to evening from Chisinau to Almaty); none if that is already past."""
         at = datetime.combine(day, time(3), tzinfo=UTC) + timedelta(minutes=self.rng.randint(0, 9 * 60))
         return max(timedelta(minutes=1), at - self.clock.now())
+
+
+def _share(rate: float, travellers: int) -> int:
+    """How many travellers of a run meet a fate of this rate: at least one."""
+    return max(1, round(rate * travellers))
 
 
 def _hours(rng: random.Random, low: float, high: float) -> timedelta:
@@ -400,16 +410,23 @@ class VisaTravel:
         self.seed = seed
         rng = random.Random(seed)  # noqa: S311 - a reproducible simulation, not cryptography
         self._travel = _Travel(services, clock, rng)
-        revoked = set(rng.sample(range(travellers), max(1, round(REVOCATION_RATE * travellers))))
+        # the few whose fate makes the figures are drawn in advance, so every run has some; those who stay too
+        # long among the first quarter of travellers, so they have done so before a run of a few weeks ends
+        revoked = set(rng.sample(range(travellers), _share(REVOCATION_RATE, travellers)))
+        early = [i for i in range(max(1, travellers // 4)) if i not in revoked]
+        overstaying = set(rng.sample(early, min(len(early), _share(OVERSTAY_RATE, travellers))))
+        early = [i for i in early if i not in overstaying]
+        staying_on = set(rng.sample(early, min(len(early), _share(STAY_ON_RATE, travellers))))
         self.journeys: list[tuple[datetime, Journey]] = []
         at = clock.now()
         for index in range(travellers):
+            drawn = index in revoked or index in overstaying or index in staying_on
             fate = _Fate(
-                refused=index not in revoked and rng.random() < REFUSAL_RATE,
+                refused=not drawn and rng.random() < REFUSAL_RATE,
                 revoked=index in revoked,
-                no_show=rng.random() < NO_SHOW_RATE,
-                overstays=rng.random() < OVERSTAY_RATE,
-                stays_on=rng.random() < STAY_ON_RATE,
+                no_show=not drawn and rng.random() < NO_SHOW_RATE,
+                overstays=index in overstaying,
+                stays_on=index in staying_on,
             )
             self.journeys.append((at, self._travel.journey(fate)))
             at += timedelta(minutes=round(rng.uniform(*arrivals_every)))

@@ -231,6 +231,13 @@ def test_a_carrier_lodges_a_declaration_through_the_form_and_finds_it_in_its_lis
     assert 'name="goods[0].hs_code"' in form.text
     assert '<option value="UZ-GISHTKUPRIK" data-country="UZ"' in form.text
     assert "GRN-KZ-0001" in form.text
+    # without JavaScript the form offers a fixed number of blank rows; the script removes the spare ones
+    assert 'name="goods[2].hs_code"' in form.text
+    assert 'name="crossing[2].entry"' in form.text
+    assert form.text.count("data-spare") == 4
+    # what the script asks for is public reference data
+    assert Visitor(client).http.get("/api/v1/hs?q=portable+processing").json()[0]["code"] == "847130"
+    assert Visitor(client).http.get("/api/v1/crossings").status_code == 200
 
     mrn = lodge_through_the_form(carrier_kz, containers="MSCU1234566")
 
@@ -292,6 +299,7 @@ def test_the_list_is_newest_first_and_paged(client: TestClient, services: Servic
     assert 'rel="next"' in first.text
     assert 'rel="prev"' in second.text
     assert carrier_kz.get("/carrier/transits?page=junk").status_code == 200
+    assert carrier_kz.get("/carrier/transits?page=9").headers["location"] == "/carrier/transits?page=2"
 
 
 BAD_DECLARATIONS: list[tuple[str, dict[str, str], str, str, dict[str, str]]] = [

@@ -31,7 +31,7 @@ from silkway.visas import handlers
 from silkway.visas.application import VisaApplication
 from silkway.visas.commands import CheckAtBorder
 from silkway.visas.handlers import BorderCheck
-from silkway.visas.model import Direction
+from silkway.visas.model import Direction, VisaStatus
 from silkway.web.errors import status_of
 from silkway.web.pages.base import N_, OFFICE_COOKIE, FormDep, FormProblem, Page, signed_in
 from silkway.web.pages.traveller import (
@@ -203,9 +203,13 @@ def answer_of(visit: Page, result: BorderCheck, direction: Direction, file: Visa
                 states=state_names(visit, terms.states),
             )
         if code == "visa_revoked" and file is not None and file.visa is not None and file.visa.revoked_at:
+            sentence = (
+                N_("The visa was annulled by %(state)s on %(date)s.")
+                if file.visa.status is VisaStatus.ANNULLED
+                else N_("The visa was revoked by %(state)s on %(date)s.")
+            )
             return visit._(
-                "The visa was %(status)s by %(state)s on %(date)s.",
-                status=visit._(VISA_STATUSES[file.visa.status]).lower(),
+                sentence,
                 state=country_name(file.visa.revoked_by or "", visit.lang),
                 date=visit.date(file.visa.revoked_at),
             )

@@ -252,6 +252,8 @@ def my_transits(visit: CarrierPage, page: str | None = None) -> Response:
     number = int(page) if page and page.isdigit() and int(page) > 0 else 1
     found = visit.services.queries.transits(_actor(visit), limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
     pages = max(1, -(-found.total // PER_PAGE))
+    if number > pages:
+        return visit.redirect(f"/carrier/transits?page={pages}")
     story = TransitStory(visit, disclose_rules=False)
     rows = [
         {

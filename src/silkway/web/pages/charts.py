@@ -139,6 +139,8 @@ SMOOTH_UNDER = 30.0
 """Minutes: a median crossing time under this is smooth."""
 CONGESTED_OVER = 90.0
 """Minutes: a median crossing time over this is congested; in between, slow."""
+DRAWING_ORDER = (Pace.QUIET, Pace.SMOOTH, Pace.SLOW, Pace.CONGESTED)
+"""Where points overlap, the slower one is drawn on top: it is the one to see."""
 
 
 def pace_of(median_minutes: float | None) -> Pace:
@@ -174,7 +176,7 @@ class MapPlace:
     lon: float
 
 
-MAP_WIDTH = 800
+MAP_WIDTH = 640
 MAP_MARGIN_DEGREES = 0.8
 
 
@@ -253,13 +255,14 @@ def crossing_map(
             )
     for place in places:
         x, y = at(place.lat, place.lon)
+        x = min(max(x, 11.0 * len(place.name) / 2), MAP_WIDTH - 11.0 * len(place.name) / 2)  # keep it whole
         parts.append(
             Markup(
                 '<text class="map-place" x="{x}" y="{y}" font-size="22" fill="#9aa5a0" '
                 'text-anchor="middle">{name}</text>'
             ).format(x=_num(x), y=_num(y), name=place.name)
         )
-    for point in sorted(points, key=lambda p: list(Pace).index(p.pace), reverse=True):
+    for point in sorted(points, key=lambda p: DRAWING_ORDER.index(p.pace)):
         x, y = at(point.lat, point.lon)
         parts.append(
             Markup(

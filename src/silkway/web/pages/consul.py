@@ -152,18 +152,19 @@ def _visible(visit: Page, application_id: str) -> VisaApplication:
 
 
 @router.get("/consul/applications")
-def queue(visit: ConsulPage, status: str = "lodged", page: int = 1) -> Response:
+def queue(visit: ConsulPage, status: str = "lodged", page: str = "1") -> Response:
     """The queue of the consul's state, oldest first, with alert hits and objections marked."""
     if status not in FILTERS:
         raise InvalidInput(f"unknown filter {status[:20]!r}", fields={"status": "format"})
-    page = max(1, page)
+    number = int(page) if page.isdigit() and len(page) < 6 else 1
+    page_number = max(1, number)
     assert visit.actor is not None
     queries = visit.services.visa_queries
     items, total = queries.applications(
         visit.actor.country,
         status=None if status == "all" else status,
         limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
     )
     alerts = queries.alerts(visit.services.clock.now().date())
     now = visit.services.clock.now()
@@ -181,7 +182,7 @@ def queue(visit: ConsulPage, status: str = "lodged", page: int = 1) -> Response:
                 status_word=visit._(APPLICATION_STATUSES[file.status]),
                 surname=item.surname,
                 given_names=item.given_names,
-                nationality=item.nationality,
+                nationality=nationality_name(visit, item.nationality),
                 arrive=item.arrive,
                 leave=item.leave,
                 lodged_at=item.lodged_at,
@@ -197,7 +198,7 @@ def queue(visit: ConsulPage, status: str = "lodged", page: int = 1) -> Response:
         total=total,
         chosen=status,
         filters=[(code, visit._(name)) for code, name in FILTERS.items()],
-        page_number=page,
+        page_number=page_number,
         pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
         state=country_name(visit.actor.country, visit.lang),
     )

@@ -548,6 +548,7 @@ def _transit(
         history=story.history(transit, records),
         decided=decided,
         can=offers(visit, transit, office),
+        control_open=office.code in transit.pending or failed == "control",
         passage_label=visit._("Record the exit from %(country)s", country=story.country(office.country))
         if declaration.itinerary.is_exit(office.code)
         else visit._("Record the entry into %(country)s", country=story.country(office.country)),

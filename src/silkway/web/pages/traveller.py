@@ -51,7 +51,7 @@ from silkway.visas.model import (
 from silkway.visas.mrz import NAME_WIDTH, NoMrzForm, name_field, transliterate
 from silkway.visas.stay import StayStatus
 from silkway.web.errors import status_of
-from silkway.web.pages.base import N_, FormDep, FormProblem, Page, PageDep
+from silkway.web.pages.base import LANGUAGE_NAMES, N_, FormDep, FormProblem, Page, PageDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -602,7 +602,8 @@ def name_problem(visit: Page, problem: str, offending: str | None) -> str:
         return visit._(NAME_PROBLEMS[problem], num=visit.number(NAME_LIMIT))
     if problem == "character":
         return visit._(NAME_PROBLEMS[problem], char=offending or "")
-    return visit._(NAME_PROBLEMS["no_letter"])
+    words = NAME_PROBLEMS["no_letter"]
+    return visit._(words)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -834,7 +835,7 @@ def status(application_id: str, visit: PageDep, token: str | None = None) -> Res
         seal=None if visa is None or visa.status is not VisaStatus.VALID else seal_image(services, visa.number),
         stay=None if visa is None or visa.status is not VisaStatus.VALID else visa_stay(services, file),
         today=today,
-        languages_of_pdf=[(code, name) for code, name in (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"))],
+        languages_of_pdf=list(LANGUAGE_NAMES.items()),
     )
     _remember(response, visit, file.id, token)
     return response
@@ -843,9 +844,9 @@ def status(application_id: str, visit: PageDep, token: str | None = None) -> Res
 @router.get("/visa/status/{application_id}/evisa.pdf")
 def evisa(application_id: str, visit: PageDep, token: str | None = None, lang: str | None = None) -> Response:
     file, _ = _opened(visit, application_id, token)
-    language = lang if lang in LANGUAGES else visit.lang
     if lang is not None and lang not in LANGUAGES:
-        raise InvalidInput(f"unsupported language {lang!r}", fields={"lang": "format"})
+        raise InvalidInput(f"unsupported language {lang[:10]!r}", fields={"lang": "format"})
+    language = lang or visit.lang
     if file.visa is None:
         raise VisaNotFound(f"no visa was issued on application {file.id}")
     return Response(

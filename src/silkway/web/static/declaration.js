@@ -14,7 +14,8 @@
 
   // --- rows: goods items and border crossings -------------------------------------------------------
 
-  function Rows(container, template, addButton, rowClass) {
+  function Rows(container, template, addButton, rowClass, minimum) {
+    this.minimum = minimum;
     this.container = container;
     this.template = template;
     this.addButton = addButton;
@@ -64,10 +65,11 @@
 
   Rows.prototype.refresh = function () {
     var rows = this.rows();
+    var minimum = this.minimum;
     rows.forEach(function (row, i) {
       var legend = row.querySelector(".row-legend");
       legend.textContent = fill(legend.dataset.template, { num: String(i + 1) });
-      row.querySelector(".remove-row").hidden = false;
+      row.querySelector(".remove-row").hidden = rows.length <= minimum;
     });
   };
 
@@ -87,9 +89,9 @@
   }
 
   new Rows(document.getElementById("goods-rows"), document.getElementById("goods-template"),
-    document.getElementById("add-goods"), "goods-row");
+    document.getElementById("add-goods"), "goods-row", 1);
   new Rows(document.getElementById("crossings"), document.getElementById("crossing-template"),
-    document.getElementById("add-crossing"), "crossing-row");
+    document.getElementById("add-crossing"), "crossing-row", 0);
 
   // --- the itinerary, checked against the crossing points of the reference data ------------------
 

@@ -13,8 +13,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from browsing import LiveServer, shot, sign_in
 from playwright.sync_api import Page, expect
-from tests.browser.conftest import LiveServer, shot, sign_in
 
 from silkway.documents import qr_png
 from silkway.i18n import format_date
