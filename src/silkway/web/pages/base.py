@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -294,14 +294,18 @@ def signed_in(*roles: Role) -> Any:
     return Depends(check)
 
 
-async def checked_form(request: Request) -> FormData:
-    """The POSTed form, once its CSRF field matches this browser's cookie; raises `FormExpired` otherwise."""
+async def checked_form(request: Request) -> AsyncIterator[FormData]:
+    """The POSTed form, once its CSRF field matches this browser's cookie; raises `FormExpired` otherwise.
+    Its uploaded files are closed when the page has answered, or at once when the form is refused."""
     form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=1)
-    sent = form.get(CSRF_FIELD)
-    cookie = request.cookies.get(CSRF_COOKIE)
-    if not isinstance(sent, str) or not cookie or not hmac.compare_digest(sent, cookie):
-        raise FormExpired
-    return form
+    try:
+        sent = form.get(CSRF_FIELD)
+        cookie = request.cookies.get(CSRF_COOKIE)
+        if not isinstance(sent, str) or not cookie or not hmac.compare_digest(sent, cookie):
+            raise FormExpired
+        yield form
+    finally:
+        await form.close()
 
 
 FormDep = Annotated[FormData, Depends(checked_form)]

@@ -7,13 +7,13 @@ every action is taken at it. A vehicle presented there gets the inspect-once dec
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
@@ -128,8 +128,9 @@ def remembered_office(visit: Page) -> Office | None:
     return office if office is not None and office.country == _actor(visit).country else None
 
 
-def _choose_first(visit: Page) -> Response:
-    here = visit.request.url.path + (f"?{visit.request.url.query}" if visit.request.url.query else "")
+def _choose_first(visit: Page, back: str | None = None) -> Response:
+    """To the desk to choose an office, then `back` (a form's page; by default the page asked for)."""
+    here = back or visit.request.url.path + (f"?{visit.request.url.query}" if visit.request.url.query else "")
     return visit.redirect("/customs?next=" + quote(here, safe="/"))
 
 
@@ -330,22 +331,13 @@ def lookup(
     return _lookup(visit, office)
 
 
-async def _uploads_closed(request: Request) -> AsyncIterator[None]:
-    """Close the form's uploaded files once the page is answered, also when the form is refused unread
-    (a stale CSRF token): a photo is spooled to a temporary file that must not be left open."""
-    try:
-        yield
-    finally:
-        await request.close()
-
-
 @router.post("/customs/lookup")
-def lookup_photo(visit: CustomsPage, _uploads: Annotated[None, Depends(_uploads_closed)], form: FormDep) -> Response:
+def lookup_photo(visit: CustomsPage, form: FormDep) -> Response:
     """The QR code of an accompanying document, photographed: its seal checked against the trust list, then
     the transit it names opened."""
     office = remembered_office(visit)
     if office is None:
-        return _choose_first(visit)
+        return _choose_first(visit, "/customs/lookup")
     upload = form.get("photo")
     data = upload.file.read(MAX_PHOTO + 1) if isinstance(upload, UploadFile) else b""
 
@@ -614,7 +606,7 @@ def _act(
     typed and the reason it was refused (nothing is recorded then)."""
     office = remembered_office(visit)
     if office is None:
-        return _choose_first(visit)
+        return _choose_first(visit, f"/customs/transits/{mrn}")
     transit, records = _visible(visit, mrn)
     checked = Checked(visit, form)
     run = build(checked, _actor(visit), office, transit)

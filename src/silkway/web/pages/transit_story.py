@@ -199,19 +199,20 @@ class TransitStory:
     # the route and the goods
 
     def route(self, transit: Transit) -> list[RouteStop]:
+        """The itinerary, each office marked reached once the transit has been dealt with there."""
         itinerary = transit.declaration.itinerary
-        released = transit.status not in (TransitStatus.SUBMITTED, TransitStatus.CANCELLED, TransitStatus.REFUSED)
+        last = len(itinerary.offices) - 1
         stops = []
         for i, code in enumerate(itinerary.offices):
             if i == 0:
-                role, reached = self.visit._("Office of departure"), released or transit.status is TransitStatus.REFUSED
-            elif i == len(itinerary.offices) - 1:
+                role = self.visit._("Office of departure")
+                reached = transit.status not in (TransitStatus.SUBMITTED, TransitStatus.CANCELLED)
+            elif i == last:
                 role = self.visit._("Office of destination")
                 reached = transit.status in (TransitStatus.ARRIVED, TransitStatus.DISCHARGED)
-            elif itinerary.is_exit(code):
-                role, reached = self.visit._("Exit office"), code in transit.passed
             else:
-                role, reached = self.visit._("Entry office"), code in transit.passed
+                role = self.visit._("Exit office") if itinerary.is_exit(code) else self.visit._("Entry office")
+                reached = code in transit.passed
             stops.append(RouteStop(code=code, label=self.office(code), role=role, reached=reached))
         return stops
 
