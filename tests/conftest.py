@@ -15,13 +15,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from databases import empty_database
 from silkway import bootstrap
 from silkway.demo import load_demo
 from silkway.services import Services
 from silkway.settings import Settings
 from silkway.shared.clock import FixedClock
 from silkway.storage.engine import normalise_url
-from silkway.storage.tables import metadata
 from silkway.web.app import create_app
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -69,19 +69,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     with admin_engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin_engine.dispose()
-
-
-def empty_database(url: str) -> None:
-    """Remove every row, keeping the schema (faster than migrating again)."""
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} CASCADE"))
-        else:
-            for table in reversed(metadata.sorted_tables):
-                conn.execute(table.delete())
-    engine.dispose()
 
 
 @pytest.fixture

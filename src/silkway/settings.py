@@ -22,6 +22,9 @@ class Settings:
     secret_key: str = DEFAULT_SECRET
     token_minutes: int = 60 * 8
     load_demo: bool = True
+    demo_history: bool = True
+    """Simulate a month of traffic on a fresh database (outside production), so the dashboards show
+    something real; ``SILKWAY_DEMO_HISTORY=0`` starts a fresh node with the demo accounts only."""
     key_passphrase: str = DEFAULT_KEY_PASSPHRASE
     node_state: str = "KZ"
     visa_states_off: tuple[str, ...] = ()
@@ -43,6 +46,7 @@ class Settings:
             secret_key=env.get("SILKWAY_SECRET_KEY", DEFAULT_SECRET),
             token_minutes=_int(env, "SILKWAY_TOKEN_MINUTES", 60 * 8),
             load_demo=mode != "production",
+            demo_history=mode != "production" and env.get("SILKWAY_DEMO_HISTORY", "1").strip().lower() not in _NO,
             key_passphrase=env.get("SILKWAY_KEY_PASSPHRASE", DEFAULT_KEY_PASSPHRASE),
             node_state=env.get("SILKWAY_NODE_STATE", "KZ").upper(),
             visa_states_off=tuple(
@@ -63,6 +67,9 @@ class Settings:
             )
         if len(self.node_state) != 2 or not self.node_state.isalpha():
             raise SettingsError(f"SILKWAY_NODE_STATE must be a two-letter country code, not {self.node_state!r}")
+
+
+_NO = frozenset({"0", "false", "no", "off"})
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -38,10 +38,12 @@ def test_empty_form_marks_both_fields(desktop: Page) -> None:
 
 
 def test_a_page_behind_sign_in_brings_the_visitor_back_after_signing_in(desktop: Page) -> None:
-    desktop.goto("/customs/lookup")
-    expect(desktop).to_have_url(re.compile(r"/signin\?next=/customs/lookup$"))
-    sign_in(desktop, "customs-kz")
-    expect(desktop).to_have_url(re.compile(r"/customs/lookup$"))
+    desktop.goto("/analyst?days=7")
+    expect(desktop).to_have_url(re.compile(r"/signin\?next=/analyst%3Fdays%3D7$"))
+    desktop.get_by_label("User name").fill("analyst-kz")
+    desktop.get_by_label("Password").fill("demo")
+    desktop.get_by_role("button", name="Sign in").click()
+    expect(desktop).to_have_url(re.compile(r"/analyst\?days=7$"))
 
 
 def test_sign_out_ends_the_session(desktop: Page, live_server: LiveServer) -> None:

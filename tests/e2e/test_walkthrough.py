@@ -24,7 +24,12 @@ def free_port() -> int:
 
 def test_the_walkthrough_runs_against_a_fresh_server(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "SILKWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'walk.db'}", "SILKWAY_ENV": "test"}
+    env = {
+        **os.environ,
+        "SILKWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'walk.db'}",
+        "SILKWAY_ENV": "test",
+        "SILKWAY_DEMO_HISTORY": "0",
+    }
     silkway = Path(sys.executable).with_name("silkway")
     server = subprocess.Popen(
         [str(silkway), "serve", "--port", str(port)],

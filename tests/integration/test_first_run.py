@@ -196,6 +196,23 @@ def test_the_serve_command_simulates_on_the_first_start_only(tmp_path: Path, mon
     assert counts(url) == after_first
 
 
+@pytest.mark.parametrize("off", ["0", "off", "false"])
+def test_serve_makes_no_history_when_told_not_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, off: str) -> None:
+    import uvicorn
+
+    url = f"sqlite:///{tmp_path / 'plain.db'}"
+    monkeypatch.setattr(uvicorn, "run", lambda target, **_: None)
+
+    started = CliRunner().invoke(
+        app, ["serve"], env={"SILKWAY_DATABASE_URL": url, "SILKWAY_ENV": "test", "SILKWAY_DEMO_HISTORY": off}
+    )
+
+    assert started.exit_code == 0, started.output
+    assert "demo history" not in started.output
+    assert counts(url)["transits"] == 0
+    assert counts(url)["visa_applications"] == 0
+
+
 def test_simulate_drives_visa_travellers_too(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'simulate.db'}"
     bootstrap.migrate(url)

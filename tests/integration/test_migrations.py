@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, inspect, text
 
-from conftest import empty_database
+from databases import empty_database
 from silkway import bootstrap
 from silkway.bootstrap import MIGRATIONS
 from silkway.demo import load_demo

@@ -46,7 +46,7 @@ def serve(
     bootstrap.migrate(settings.database_url)
     services = bootstrap.build(settings)
     try:
-        if settings.load_demo:
+        if settings.load_demo and settings.demo_history:
             with out.status("first start: simulating a month of demo traffic…"):
                 history = load_history(services)
             if history is not None:
