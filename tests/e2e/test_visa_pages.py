@@ -23,7 +23,7 @@ from silkway.services import Services
 from silkway.shared.clock import FixedClock
 from silkway.visas.model import REFUSAL_GROUNDS
 from silkway.web.app import create_app
-from silkway.web.pages.traveller import GROUNDS
+from silkway.web.pages.visa_words import GROUNDS
 
 TODAY = date(2026, 11, 21)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

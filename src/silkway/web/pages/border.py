@@ -34,7 +34,7 @@ from silkway.visas.handlers import BorderCheck
 from silkway.visas.model import Direction, VisaStatus
 from silkway.web.errors import status_of
 from silkway.web.pages.base import N_, OFFICE_COOKIE, FormDep, FormProblem, Page, signed_in
-from silkway.web.pages.traveller import (
+from silkway.web.pages.visa_words import (
     ENTRIES,
     SEXES,
     VISA_STATUSES,

@@ -31,7 +31,7 @@ from silkway.visas.names import BirthAgreement, birth_agreement
 from silkway.visas.stay import days_in_window
 from silkway.web.errors import status_of
 from silkway.web.pages.base import N_, FormDep, FormProblem, Page, signed_in
-from silkway.web.pages.traveller import (
+from silkway.web.pages.visa_words import (
     APPLICATION_STATUSES,
     ENTRIES,
     GROUNDS,
