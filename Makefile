@@ -26,7 +26,8 @@ $(STAMP): requirements.lock pyproject.toml
 var:
 	mkdir -p var
 
-# `silkway serve` migrates the database and loads the demo data (outside production) before serving.
+# `silkway serve` migrates the database and loads the demo data (outside production) before serving; a new
+# database also gets a month of simulated traffic first (about half a minute; SILKWAY_DEMO_HISTORY=0 skips it).
 run: $(STAMP) var
 	$(BIN)/silkway serve --host 127.0.0.1 --port $(PORT)
 
