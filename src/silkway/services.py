@@ -11,6 +11,7 @@ import pycountry
 
 from silkway.auth.passwords import Argon2Hasher
 from silkway.auth.tokens import TokenIssuer
+from silkway.documents.visa import EVisa, render_visa_document
 from silkway.documents.visa_seal import issue_for
 from silkway.places.reference import ReferenceData
 from silkway.settings import Settings
@@ -26,6 +27,7 @@ from silkway.storage.trust import SqlNotary
 from silkway.storage.uow import SqlUnitOfWork
 from silkway.storage.visa_queries import VisaQueries
 from silkway.transit.ports import Places
+from silkway.visas.application import VisaApplication
 from silkway.visas.errors import VisaNotFound
 from silkway.visas.ports import Countries, SealChecker
 from silkway.visas.scheme import Scheme
@@ -75,6 +77,37 @@ class Services:
             raise VisaNotFound(f"no visa {number}")
         key = self.notary.office_key(file.visa.issuing_office)
         return issue_for(file.visa, file.applicant.passport_number, key)
+
+    def evisa_pdf(self, file: VisaApplication, lang: str) -> bytes:
+        """The e-visa of `file`'s visa as a one-page PDF in `lang`, its seal signed by the issuing consular
+        service's current key. Raises `VisaNotFound` when no visa was issued on the application."""
+        visa = file.visa
+        if visa is None:
+            raise VisaNotFound(f"no visa was issued on application {file.id}")
+        a = file.applicant
+        document = EVisa(
+            number=visa.number,
+            issuing_state=visa.issuing_state,
+            issuing_office=visa.issuing_office,
+            issuing_office_name=f"Consular service of {self.country_name(visa.issuing_state)}",
+            surname=a.surname,
+            given_names=a.given_names,
+            native_name=a.native_name,
+            nationality=a.nationality,
+            date_of_birth=a.date_of_birth,
+            sex=a.sex.value,
+            passport_number=a.passport_number,
+            valid_from=visa.terms.valid_from,
+            valid_until=visa.terms.valid_until,
+            duration_of_stay_days=visa.terms.duration_of_stay_days,
+            entries=visa.terms.entries.value,
+            states=visa.terms.states,
+            excluded_states=visa.terms.excluded_states,
+            mrz=visa.mrz,
+            seal=issue_for(visa, a.passport_number, self.notary.office_key(visa.issuing_office)),
+            issued_at=visa.issued_at,
+        )
+        return render_visa_document(document, lang)
 
     def revocation_list(self) -> RevocationList:
         return self.notary.revocation_list(self.clock.now(), self.visa_queries.revoked())

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from silkway.documents import qr_png
-from silkway.documents.visa import EVisa, render_visa_document
 from silkway.i18n import UnsupportedLanguage, negotiate
 from silkway.services import Services
 from silkway.shared.actors import Actor, Role
@@ -378,35 +377,13 @@ def get_document(
     except UnsupportedLanguage as exc:
         raise InvalidInput(str(exc), fields={"lang": "kk, ru or en"}) from exc
     file = _visa_file(services, number, actor, passport_number)
-    visa = file.visa
-    assert visa is not None
-    a = file.applicant
-    document = EVisa(
-        number=visa.number,
-        issuing_state=visa.issuing_state,
-        issuing_office=visa.issuing_office,
-        issuing_office_name=f"Consular service of {services.country_name(visa.issuing_state)}",
-        surname=a.surname,
-        given_names=a.given_names,
-        native_name=a.native_name,
-        nationality=a.nationality,
-        date_of_birth=a.date_of_birth,
-        sex=a.sex.value,
-        passport_number=a.passport_number,
-        valid_from=visa.terms.valid_from,
-        valid_until=visa.terms.valid_until,
-        duration_of_stay_days=visa.terms.duration_of_stay_days,
-        entries=visa.terms.entries.value,
-        states=visa.terms.states,
-        excluded_states=visa.terms.excluded_states,
-        mrz=visa.mrz,
-        seal=services.visa_seal(number),
-        issued_at=visa.issued_at,
-    )
     return Response(
-        render_visa_document(document, language),
+        services.evisa_pdf(file, language),
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{visa.number}.pdf"', "Content-Language": language},
+        headers={
+            "Content-Disposition": f'inline; filename="{number.strip().upper()}.pdf"',  # as the visa was found
+            "Content-Language": language,
+        },
     )
 
 

@@ -37,6 +37,8 @@ from silkway.services import Services
 from silkway.shared.actors import Actor, Role
 from silkway.shared.errors import DomainError
 from silkway.web.deps import ServicesDep
+from silkway.web.pages.problems import FormProblem as FormProblem  # re-exported: every form page shows one
+from silkway.web.pages.problems import explain
 
 SESSION_COOKIE = "silkway_session"
 LANG_COOKIE = "silkway_lang"
@@ -196,7 +198,7 @@ class Page:
 
     def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
         text = i18n.translator(self.lang).ngettext(singular, plural, n)
-        return text % {"num": n, **values}
+        return text % {"num": self.number(n), **values}  # written as the templates' ngettext writes it
 
     def date(self, value: date | datetime | None) -> str:
         return "" if value is None else i18n.format_date(value, self.lang)
@@ -209,8 +211,6 @@ class Page:
 
     def problem(self, error: DomainError) -> FormProblem:
         """`error` as a form shows it: a sentence in the visitor's language, and the fields to fix."""
-        from silkway.web.pages.problems import explain
-
         return explain(error, self._)
 
     # answers
@@ -250,16 +250,6 @@ class Page:
     def _apply(self, response: Response) -> None:
         for name, value in self.cookies.items():
             response.set_cookie(name, value, httponly=True, samesite="lax", max_age=365 * 24 * 3600)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FormProblem:
-    """An error shown above a form: one `message`, the `fields` (form field name → what is wrong, in the
-    visitor's language), and the original English `detail` for a support call."""
-
-    message: str
-    fields: Mapping[str, str]
-    detail: str
 
 
 def page(request: Request, services: ServicesDep) -> Page:

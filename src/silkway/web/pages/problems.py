@@ -7,9 +7,21 @@ The English `detail` the domain wrote stays available under "Details" for a call
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
+from silkway.i18n import N_
 from silkway.shared.errors import DomainError
-from silkway.web.pages.base import N_, FormProblem
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FormProblem:
+    """An error shown above a form: one `message`, the `fields` (form field name → what is wrong, in the
+    visitor's language), and the original English `detail` for a support call."""
+
+    message: str
+    fields: Mapping[str, str]
+    detail: str
+
 
 MESSAGES: Mapping[str, str] = {
     "invalid_input": N_("Some of the values are not accepted. Correct the marked fields."),

@@ -43,14 +43,11 @@ from silkway.web.errors import status_of
 from silkway.web.pages.base import LANGUAGE_NAMES, N_, FormDep, FormProblem, Page, PageDep
 from silkway.web.pages.visa_words import (
     ENTRIES,
-    GROUNDS,
     PURPOSES,
     SEXES,
     VISA_STATUSES,
     country_name,
-    evisa_pdf,
     form_date,
-    form_list,
     form_text,
     grounds_in,
     nationality_name,
@@ -621,7 +618,7 @@ def evisa(application_id: str, visit: PageDep, token: str | None = None, lang: s
     if file.visa is None:
         raise VisaNotFound(f"no visa was issued on application {file.id}")
     return Response(
-        evisa_pdf(visit.services, file, language),
+        visit.services.evisa_pdf(file, language),
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="{file.visa.number}.pdf"',
@@ -673,22 +670,3 @@ def stored_data(application_id: str, visit: PageDep, token: str | None = None) -
     )
     _remember(response, visit, file.id, token)
     return response
-
-
-__all__ = [
-    "ENTRIES",
-    "GROUNDS",
-    "PURPOSES",
-    "SEXES",
-    "country_name",
-    "evisa_pdf",
-    "form_list",
-    "form_text",
-    "grounds_in",
-    "nationality_name",
-    "router",
-    "seal_image",
-    "state_names",
-    "state_options",
-    "visa_stay",
-]

@@ -14,10 +14,9 @@ import pycountry
 from babel import Locale
 from starlette.datastructures import FormData
 
-from silkway.documents import EVisa, qr_png, render_visa_document
+from silkway.documents import qr_png
 from silkway.services import Services
 from silkway.visas.application import VisaApplication
-from silkway.visas.errors import VisaNotFound
 from silkway.visas.examination import stay_of
 from silkway.visas.model import (
     REFUSAL_GROUNDS,
@@ -205,39 +204,6 @@ def seal_image(services: Services, number: str) -> str:
     """The visa's signed seal as a QR code, a ``data:`` URI for an ``<img>``."""
     png = qr_png(services.visa_seal(number), scale=5)
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def evisa_pdf(services: Services, file: VisaApplication, lang: str) -> bytes:
-    """The e-visa of the file's visa in `lang`, as the API's ``/visas/{number}/document`` draws it."""
-    visa = file.visa
-    if visa is None:
-        raise VisaNotFound(f"no visa was issued on application {file.id}")
-    a = file.applicant
-    return render_visa_document(
-        EVisa(
-            number=visa.number,
-            issuing_state=visa.issuing_state,
-            issuing_office=visa.issuing_office,
-            issuing_office_name=f"Consular service of {services.country_name(visa.issuing_state)}",
-            surname=a.surname,
-            given_names=a.given_names,
-            native_name=a.native_name,
-            nationality=a.nationality,
-            date_of_birth=a.date_of_birth,
-            sex=a.sex.value,
-            passport_number=a.passport_number,
-            valid_from=visa.terms.valid_from,
-            valid_until=visa.terms.valid_until,
-            duration_of_stay_days=visa.terms.duration_of_stay_days,
-            entries=visa.terms.entries.value,
-            states=visa.terms.states,
-            excluded_states=visa.terms.excluded_states,
-            mrz=visa.mrz,
-            seal=services.visa_seal(visa.number),
-            issued_at=visa.issued_at,
-        ),
-        lang,
-    )
 
 
 def form_text(form: FormData, name: str, limit: int = 2000) -> str:
