@@ -15,13 +15,15 @@ from silkway.places.model import OfficeKind
 from silkway.places.reference import ReferenceData
 from silkway.services import Services
 from silkway.settings import Settings
-from silkway.shared.clock import Clock, SystemClock
+from silkway.shared.clock import Clock, RunningClock, SystemClock
 from silkway.signing.keys import Keyring, KeyVault
 from silkway.signing.trustlist import load_trust_list
 from silkway.storage.dashboard import Dashboard
 from silkway.storage.engine import make_engine
+from silkway.storage.exchange import SqlExchange
 from silkway.storage.personal import PersonalData
 from silkway.storage.queries import Queries
+from silkway.storage.receiving import SqlReceiver
 from silkway.storage.trust import SqlNotary
 from silkway.storage.uow import SqlUnitOfWork
 from silkway.storage.visa_queries import VisaQueries
@@ -87,7 +89,7 @@ def build(
     """Wire a Silkway from settings (read from the environment when not given)."""
     settings = settings or Settings.from_env()
     settings.check()
-    clock = clock or SystemClock()
+    clock = clock or (SystemClock() if settings.clock_start is None else RunningClock(settings.clock_start))
     reference = reference or ReferenceData.load()
     places = TransitPlaces(reference)
     engine = make_engine(settings.database_url)
@@ -97,12 +99,16 @@ def build(
     personal = PersonalData(settings.key_passphrase, work_factor=work_factor)
     scheme = Scheme.load(settings.visa_states_off)
     notary = SqlNotary(engine, keyring, settings.node_state)
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, places, keyring, personal, scheme.retention, settings.node_state)
+
     return Services(
         settings=settings,
         clock=clock,
         reference=reference,
         places=places,
-        uow=lambda: SqlUnitOfWork(engine, places, keyring, personal, scheme.retention),
+        uow=uow,
         notary=notary,
         queries=Queries(engine, places),
         scheme=scheme,
@@ -112,6 +118,8 @@ def build(
         seal_reader=TrustedSealReader(lambda: load_trust_list(notary.trust_list(clock.now()))),
         hasher=Argon2Hasher(fast=fast_hashing or settings.env == "test"),
         tokens=TokenIssuer(secret=settings.secret_key, minutes=settings.token_minutes, clock=clock),
+        exchange=SqlExchange(engine, personal, settings.node_state),
+        receiver=SqlReceiver(uow, node_state=settings.node_state, clock=clock, office_country=places.office_country),
         close=engine.dispose,
     )
 

@@ -93,10 +93,11 @@ def load_demo(services: Services) -> int:
     services.establish_trust()  # the demo alerts are signed records; keys are made once, then this does nothing
     added = 0
     hasher = _DemoPassword(services.hasher)
+    served = set(services.served_states)
     with services.uow() as uow:
         existing = {name for name, _, _ in demo_accounts() if uow.accounts.get(name) is not None}
     for username, role, country in demo_accounts():
-        if username in existing:
+        if username in existing or country not in served:
             continue
         create_account(
             CreateAccount(
@@ -113,7 +114,7 @@ def load_demo(services: Services) -> int:
         )
         added += 1
     admin_kz = Actor(username="admin-kz", role=Role.ADMIN, country="KZ")
-    for g in DEMO_GUARANTEES:
+    for g in DEMO_GUARANTEES if "KZ" in served else ():
         with services.uow() as uow:
             if uow.guarantees.get(g.reference) is not None:
                 continue
@@ -131,10 +132,10 @@ def load_demo(services: Services) -> int:
         )
         added += 1
     if services.visa_queries.alert_count() == 0:
-        for alert in _demo_alerts():
+        for alert in (a for a in _demo_alerts() if a.actor.country in served):
             enter_alert(alert, uow=services.uow(), clock=services.clock, scheme=services.scheme)
             added += 1
-    for rule in _demo_rules():
+    for rule in (r for r in _demo_rules() if r.actor.country in served):
         if any(r.id == rule.id for r in services.queries.risk_rules(rule.actor.country)):
             continue
         put_risk_rule(rule, uow=services.uow(), clock=services.clock, places=services.places)

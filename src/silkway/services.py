@@ -16,13 +16,15 @@ from silkway.documents.visa_seal import issue_for
 from silkway.places.reference import ReferenceData
 from silkway.settings import Settings
 from silkway.shared.clock import Clock
-from silkway.shared.errors import NotFound
+from silkway.shared.errors import InvalidInput, NotFound
 from silkway.shared.idempotency import StoredResponse
 from silkway.signing.authority import Authority, UnknownKey
 from silkway.signing.revocations import RevocationList
 from silkway.signing.trustlist import KeyEntry
 from silkway.storage.dashboard import Dashboard
+from silkway.storage.exchange import SqlExchange
 from silkway.storage.queries import Queries
+from silkway.storage.receiving import SqlReceiver
 from silkway.storage.trust import SqlNotary
 from silkway.storage.uow import SqlUnitOfWork
 from silkway.storage.visa_queries import VisaQueries
@@ -51,11 +53,23 @@ class Services:
     seal_reader: SealChecker
     dashboard: Dashboard
     """The analyst's figures: crossing times, inspections, volumes and visas (read-only)."""
+    exchange: SqlExchange
+    """The node's exchange with its peer states: the relay's outbox, its status, conflicts (read side)."""
+    receiver: SqlReceiver
+    """Verifies and stores what peer states send."""
+
+    @property
+    def served_states(self) -> tuple[str, ...]:
+        """The states this node holds keys for and serves: its own in a federation; every state of both schemes
+        on the embedded node."""
+        if self.settings.federated:
+            return (self.settings.node_state,)
+        return tuple(dict.fromkeys([*self.reference.member_states, *self.scheme.states]))
 
     def offices_by_state(self) -> dict[str, list[str]]:
-        """The offices that sign, per state: customs and border offices, airports and the consular service,
-        for the cargo scheme's members and every state of the visa scheme."""
-        states = dict.fromkeys([*self.reference.member_states, *self.scheme.states])
+        """The offices that sign, per served state: customs and border offices, airports and the consular
+        service, for the cargo scheme's members and every state of the visa scheme."""
+        states = self.served_states
         return {
             state: sorted(
                 {office.code for office in self.reference.offices_of(state)}
@@ -126,8 +140,47 @@ class Services:
             created = Authority(uow.keys, self.notary.vault).establish(
                 self.offices_by_state(), node_state=self.settings.node_state, now=self.clock.now()
             )
+            self._share_sections(uow)
             uow.commit()
         return created
+
+    def _share_sections(self, uow: SqlUnitOfWork) -> None:
+        for state in self.served_states:
+            uow.outbox.share_section(state, at=self.clock.now())
+
+    def own_root(self) -> str:
+        """The key id of this node's state root: what its peers pin at the key ceremony."""
+        with self.uow() as uow:
+            found = uow.keys.root(self.settings.node_state)
+        if found is None:
+            raise NotFound(f"no root key for {self.settings.node_state} yet; run `silkway trust init`")
+        return found[0].key_id
+
+    def pin_peer(self, state: str, root_key_id: str) -> bool:
+        """Trust `state`'s section by its root key id (read out at the key ceremony) and start sharing with it:
+        this node's own section goes to it first. Returns whether anything changed."""
+        state = state.strip().upper()
+        if state == self.settings.node_state:
+            raise InvalidInput("a node does not pin its own state", fields={"state": "this node's own state"})
+        if state not in dict.fromkeys([*self.reference.member_states, *self.scheme.states]):
+            raise InvalidInput(f"{state} is in neither scheme", fields={"state": "not a member state"})
+        if len(root_key_id) != 32 or any(c not in "0123456789abcdef" for c in root_key_id):
+            raise InvalidInput("a root key id is 32 lower-case hex digits", fields={"root_key_id": "malformed"})
+        with self.uow() as uow:
+            changed = uow.pins.pin(state, root_key_id, at=self.clock.now())
+            uow.outbox.share_section(self.settings.node_state, at=self.clock.now(), only=[state])
+            uow.commit()
+        return changed
+
+    def unpin_peer(self, state: str) -> int:
+        """`state` leaves the scheme, as seen from this node: nothing more is shared with it or accepted from it.
+        Returns how many undelivered events to it were withdrawn; what it signed before stays verifiable."""
+        with self.uow() as uow:
+            if uow.pins.get(state.upper()) is None:
+                raise NotFound(f"{state.upper()} is not a peer of this node")
+            withdrawn = uow.pins.unpin(state.upper())
+            uow.commit()
+        return withdrawn
 
     def rotate_key(self, office: str) -> KeyEntry:
         """A new key for `office`; the old one stays valid for what it signed before now."""
@@ -136,6 +189,7 @@ class Services:
                 entry = Authority(uow.keys, self.notary.vault).rotate(office, now=self.clock.now())
             except UnknownKey as exc:
                 raise NotFound(str(exc)) from exc
+            self._share_sections(uow)
             uow.commit()
         return entry
 
@@ -148,6 +202,7 @@ class Services:
                 )
             except UnknownKey as exc:
                 raise NotFound(str(exc)) from exc
+            self._share_sections(uow)
             uow.commit()
         return entry
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 DEFAULT_SECRET = "silkway-development-secret-change-me"  # noqa: S105 - the known default production refuses
@@ -28,6 +29,19 @@ class Settings:
     key_passphrase: str = DEFAULT_KEY_PASSPHRASE
     node_state: str = "KZ"
     visa_states_off: tuple[str, ...] = ()
+    nats_url: str | None = None
+    """Set, the node serves `node_state` alone and exchanges signed events with its peers over NATS
+    JetStream; unset (the embedded default), one process serves every member state from one database."""
+    bus_prefix: str = "silkway"
+    """The first token of every subject and stream name, so several schemes (or test runs) share a cluster."""
+    stream_replicas: int = 1
+    """JetStream replicas of the node's inbound stream: 1 on one server, 3 on the production cluster."""
+    clock_start: datetime | None = None
+    """Test mode only: the node's clock starts at this instant and runs on from there."""
+
+    @property
+    def federated(self) -> bool:
+        return self.nats_url is not None
 
     @property
     def production(self) -> bool:
@@ -52,6 +66,10 @@ class Settings:
             visa_states_off=tuple(
                 code.strip().upper() for code in env.get("SILKWAY_VISA_STATES_OFF", "").split(",") if code.strip()
             ),
+            nats_url=env.get("SILKWAY_NATS_URL") or None,
+            bus_prefix=env.get("SILKWAY_BUS_PREFIX", "silkway"),
+            stream_replicas=_int(env, "SILKWAY_STREAM_REPLICAS", 1),
+            clock_start=_instant(env, "SILKWAY_CLOCK_START"),
         )
         settings.check()
         return settings
@@ -67,9 +85,30 @@ class Settings:
             )
         if len(self.node_state) != 2 or not self.node_state.isalpha():
             raise SettingsError(f"SILKWAY_NODE_STATE must be a two-letter country code, not {self.node_state!r}")
+        if self.nats_url is not None and not self.nats_url.startswith(("nats://", "tls://")):
+            raise SettingsError(f"SILKWAY_NATS_URL must be a nats:// or tls:// address, not {self.nats_url!r}")
+        if not self.bus_prefix.isidentifier():
+            raise SettingsError(f"SILKWAY_BUS_PREFIX must be letters, digits and underscores, not {self.bus_prefix!r}")
+        if self.stream_replicas not in (1, 3, 5):
+            raise SettingsError("SILKWAY_STREAM_REPLICAS must be 1, 3 or 5")
+        if self.clock_start is not None and self.env != "test":
+            raise SettingsError("SILKWAY_CLOCK_START is for tests only (SILKWAY_ENV=test)")
 
 
 _NO = frozenset({"0", "false", "no", "off"})
+
+
+def _instant(env: Mapping[str, str], name: str) -> datetime | None:
+    text = env.get(name)
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be an ISO 8601 instant with its offset") from None
+    if value.tzinfo is None:
+        raise SettingsError(f"{name} must be an ISO 8601 instant with its offset")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

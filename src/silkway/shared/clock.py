@@ -33,3 +33,16 @@ class FixedClock:
     def advance(self, **delta: float) -> None:
         """Move the clock forward by a `timedelta(**delta)`."""
         self._at = self._at + timedelta(**delta)
+
+
+class RunningClock:
+    """A clock that starts at a chosen instant and runs at the machine's pace (test nodes in separate processes
+    that must agree on the date without depending on the day the tests run)."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("RunningClock needs a timezone-aware datetime")
+        self._offset = start.astimezone(UTC) - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset

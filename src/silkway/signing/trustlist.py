@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -326,6 +326,39 @@ def load_trust_list(data: bytes, *, pinned_roots: Mapping[str, str] | None = Non
         keys=keys,
         pinned=pinned_roots is not None,
     )
+
+
+def verify_section(section: SignedSection, *, pinned_root: str) -> StateSection:
+    """A state's section as another node received it: signed by the root the key ceremony pinned, each
+    certificate signed by that root. On any failure, raises `VerificationError`; on bytes that are not a
+    section, raises `MalformedRecord`."""
+    try:
+        body = json.loads(section.canonical.decode("utf-8"))
+        state = str(body["state"])
+        parsed, problems = _section({"section": body, "signature": b64u(section.signature)}, {state: pinned_root})
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise MalformedRecord(f"not a trust list section: {exc}") from exc
+    if canonical(body) != section.canonical:
+        problems.append(Problem("trust_list_section", f"the section of {state} is not in its RFC 8785 form"))
+    if problems:
+        raise VerificationError(problems)
+    return parsed
+
+
+def trust_from_sections(sections: Sequence[SignedSection], *, pinned_roots: Mapping[str, str]) -> TrustList:
+    """The trust list a node verifies incoming records with: the stored sections of the states whose roots it
+    pinned (its own included), each checked again. A section that fails is left out, so its keys sign nothing."""
+    verified: dict[str, StateSection] = {}
+    for signed in sections:
+        try:
+            state = str(json.loads(signed.canonical)["state"])
+            if state in pinned_roots:
+                verified[state] = verify_section(signed, pinned_root=pinned_roots[state])
+        except (VerificationError, MalformedRecord, KeyError, TypeError, ValueError):
+            continue
+    keys = {k.key_id: k for s in verified.values() for k in s.keys}
+    newest = max((s.updated_at for s in verified.values()), default=datetime.min.replace(tzinfo=UTC))
+    return TrustList(issued_at=newest, node_state="", node_key_id="", sections=verified, keys=keys, pinned=True)
 
 
 def _section(item: Mapping[str, Any], pinned_roots: Mapping[str, str] | None) -> tuple[StateSection, list[Problem]]:

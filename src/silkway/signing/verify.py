@@ -36,6 +36,19 @@ def verify_records(records: Sequence[SignedRecord], trust: TrustList, *, subject
     return problems
 
 
+def verify_record(record: SignedRecord, trust: TrustList, *, subject: str) -> list[Problem]:
+    """Every problem with one record on its own — its form, signature and signer, as `verify_records` checks
+    them — leaving where it stands in its chain to the caller (a node receiving records one by one)."""
+    try:
+        seq = int(record.fields["seq"])
+        prev = record.fields["prev"]
+    except (MalformedRecord, ValueError, TypeError) as exc:
+        return [Problem("malformed", f"not a signed record: {exc}")]
+    return _problems_of(
+        record, trust, expected_seq=seq, expected_prev=None if prev is None else str(prev), subject=subject
+    )
+
+
 def _problems_of(
     record: SignedRecord, trust: TrustList, *, expected_seq: int, expected_prev: str | None, subject: str | None
 ) -> list[Problem]:

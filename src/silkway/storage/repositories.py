@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 from silkway.accounts.model import Account
 from silkway.shared.actors import Role
 from silkway.shared.errors import ConcurrentUpdate, RecordsAltered
+from silkway.shared.exchange import Kind
 from silkway.shared.idempotency import IdempotencyKey, StoredResponse
 from silkway.shared.money import Money
 from silkway.shared.mrn import Mrn
 from silkway.signing.errors import MalformedRecord
 from silkway.signing.records import SignedRecord, sign_record
+from silkway.storage.exchange import SqlOutbox
 from silkway.storage.tables import (
     AccountRow,
     GuaranteeRow,
@@ -39,10 +41,13 @@ class SqlTransitRepository:
     """Transits as their signed event records: each new event is signed by its office, chained to the one
     before and appended to the transparency log in the same transaction as the change."""
 
-    def __init__(self, session: Session, places: Places, ledger: SqlLedger | None = None) -> None:
+    def __init__(
+        self, session: Session, places: Places, ledger: SqlLedger | None = None, outbox: SqlOutbox | None = None
+    ) -> None:
         self._session = session
         self._places = places
         self._ledger = ledger
+        self._outbox = outbox
         self._heads: dict[str, str] = {}  # mrn → hash of its latest stored record, for the next `prev`
 
     def get(self, mrn: Mrn, *, for_update: bool = True) -> Transit | None:
@@ -65,6 +70,10 @@ class SqlTransitRepository:
         return transit
 
     def add(self, transit: Transit) -> None:
+        self._insert(transit)
+        self.save(transit)
+
+    def _insert(self, transit: Transit) -> None:
         d = transit.declaration
         now = transit.events[-1].at
         self._session.add(
@@ -95,22 +104,14 @@ class SqlTransitRepository:
                 for i, code in enumerate(d.itinerary.offices)
             ],
         )
-        self.save(transit)
 
     def save(self, transit: Transit) -> None:
         pending = transit.pending_events
         if not pending:
             return
-        new_version = transit.version + len(pending)
-        result = self._session.execute(
-            update(TransitRow)
-            .where(TransitRow.mrn == transit.mrn, TransitRow.version == transit.version)
-            .values(version=new_version, status=transit.status.value, updated_at=pending[-1].at)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConcurrentUpdate(f"transit {transit.mrn} was changed by someone else; retry")
         if self._ledger is None:
             raise RuntimeError("this repository reads only: it was opened without a ledger to sign with")
+        self._bump(transit)
         prev = self._heads.get(transit.mrn)
         records = []
         for seq, event in enumerate(pending, start=transit.version + 1):
@@ -126,15 +127,50 @@ class SqlTransitRepository:
                 actor=event.actor,
                 body=event.body(),
             )
-            records.append((seq, event, record))
+            records.append(record)
             prev = record.hash
-        indices = self._ledger.append(("transit", transit.mrn, seq, record) for seq, _, record in records)
+        self._write(transit, records)
+        if self._outbox is not None:
+            self._outbox.share(
+                Kind.TRANSIT,
+                f"transit:{transit.mrn}",
+                transit.concerned_states(self._places.office_country),
+                [(r.seq, r.hash) for r in records],
+                at=pending[-1].at,
+            )
+
+    def receive(self, transit: Transit, records: Sequence[SignedRecord]) -> None:
+        """Store records another state's offices signed, as they are: `transit` holds them as pending events
+        (accepted by the domain), `records` their signed bytes in the same order. A transit with version 0 is
+        new here. Nothing is shared onwards: the recording node shares with every state concerned itself."""
+        if transit.version == 0:
+            self._insert(transit)
+        self._bump(transit)
+        self._write(transit, records)
+
+    def _bump(self, transit: Transit) -> None:
+        """Move the transit's version past its pending events, only if nobody else did since it was read."""
+        pending = transit.pending_events
+        result = self._session.execute(
+            update(TransitRow)
+            .where(TransitRow.mrn == transit.mrn, TransitRow.version == transit.version)
+            .values(version=transit.version + len(pending), status=transit.status.value, updated_at=pending[-1].at)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentUpdate(f"transit {transit.mrn} was changed by someone else; retry")
+
+    def _write(self, transit: Transit, records: Sequence[SignedRecord]) -> None:
+        pending = transit.pending_events
+        new_version = transit.version + len(pending)
+        if self._ledger is None:
+            raise RuntimeError("this repository reads only: it was opened without a ledger to log with")
+        indices = self._ledger.append(("transit", transit.mrn, r.seq, r) for r in records)
         self._session.execute(
             insert(TransitEventRow),
             [
                 {
                     "mrn": transit.mrn,
-                    "seq": seq,
+                    "seq": record.seq,
                     "type": event.type,
                     "office": record.fields["office"],
                     "actor": event.actor,
@@ -146,11 +182,19 @@ class SqlTransitRepository:
                     "decision": _decision(event),
                     "log_index": index,
                 }
-                for (seq, event, record), index in zip(records, indices, strict=True)
+                for event, record, index in zip(pending, records, indices, strict=True)
             ],
         )
-        self._heads[transit.mrn] = records[-1][2].hash
+        self._heads[transit.mrn] = records[-1].hash
         transit.version = new_version
+
+    def hashes(self, mrn: str) -> list[str]:
+        """The hashes of the transit's stored records, by sequence (empty when it is not held here)."""
+        return list(
+            self._session.scalars(
+                select(TransitEventRow.hash).where(TransitEventRow.mrn == mrn).order_by(TransitEventRow.seq)
+            )
+        )
 
     def next_serial(self, country: str, year: int) -> int:
         updated = self._session.execute(

@@ -358,3 +358,105 @@ class VisaSerialRow(Base):
 
     state: Mapped[str] = mapped_column(String(2), primary_key=True)
     last: Mapped[int]
+
+
+class TrustPinRow(Base):
+    """A peer state's root key id, read out at the key ceremony: what this node trusts that state's section by.
+
+    Pinned states are the node's peers: it shares with them and accepts their records; unpinning is leaving."""
+
+    __tablename__ = "trust_pins"
+
+    state: Mapped[str] = mapped_column(String(2), primary_key=True)
+    root_key_id: Mapped[str] = mapped_column(String(32))
+    pinned_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A record to deliver to a peer state, written in the same transaction as the record itself.
+
+    It names the record (kind, subject, seq); the relay reads the signed bytes when it publishes, so no second
+    copy of personal data waits here."""
+
+    __tablename__ = "exchange_outbox"
+    __table_args__ = (UniqueConstraint("event_id", "destination", name="uq_exchange_outbox_event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    destination: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(60))
+    seq: Mapped[int]
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int]
+
+
+class ShareRow(Base):
+    """That a subject's records are shared with a state: later records follow; the first share sends them all."""
+
+    __tablename__ = "exchange_shares"
+
+    subject: Mapped[str] = mapped_column(String(60), primary_key=True)
+    state: Mapped[str] = mapped_column(String(2), primary_key=True)
+    shared_at: Mapped[datetime]
+
+
+class InboxRow(Base):
+    """A received event, by its id (the SHA-256 of its signed bytes): handled once, whatever the redeliveries.
+
+    `outcome` is `applied`, `duplicate`, `conflict` or `waiting` (its predecessor, or what entitles this node
+    to it, has not arrived); a waiting event keeps its bytes until it is applied."""
+
+    __tablename__ = "exchange_inbox"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(60), index=True)
+    seq: Mapped[int]
+    outcome: Mapped[str] = mapped_column(String(10), index=True)
+    record: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+
+
+class RejectionRow(Base):
+    """An event refused before anything was stored (forged, replayed, from an unpinned state…), kept for review."""
+
+    __tablename__ = "exchange_rejections"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ConflictRow(Base):
+    """Two facts that cannot both stand, as received: shown to officers, never merged.
+
+    `local_hash` is this node's record at the same place (None when the received record was stored but
+    contradicts an earlier one, as with two exits for one entry)."""
+
+    __tablename__ = "exchange_conflicts"
+    __table_args__ = (UniqueConstraint("remote_hash", name="uq_exchange_conflicts_remote_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(60), index=True)
+    seq: Mapped[int]
+    code: Mapped[str] = mapped_column(String(30))
+    description: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(2))
+    local_hash: Mapped[str | None] = mapped_column(String(64))
+    remote_hash: Mapped[str] = mapped_column(String(64))
+    remote_type: Mapped[str] = mapped_column(String(40))
+    remote_office: Mapped[str] = mapped_column(String(40))
+    remote_at: Mapped[datetime]
+    stored: Mapped[bool]
+    detected_at: Mapped[datetime] = mapped_column(index=True)

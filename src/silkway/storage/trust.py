@@ -25,6 +25,7 @@ from silkway.signing.trustlist import (
     KeyUsage,
     RootKey,
     SignedSection,
+    StateSection,
     publish,
 )
 from silkway.storage.tables import (
@@ -44,7 +45,9 @@ class SqlKeyStore:
 
     def root(self, state: str) -> tuple[RootKey, bytes | None] | None:
         row = self._session.scalars(
-            select(TrustKeyRow).where(TrustKeyRow.state == state, TrustKeyRow.usage == KeyUsage.ROOT.value)
+            select(TrustKeyRow)
+            .where(TrustKeyRow.state == state, TrustKeyRow.usage == KeyUsage.ROOT.value)
+            .order_by(TrustKeyRow.created_at.desc())
         ).first()
         if row is None:
             return None
@@ -56,7 +59,7 @@ class SqlKeyStore:
         )
         return root, row.sealed_private
 
-    def add_root(self, root: RootKey, sealed: bytes, *, created_at: datetime) -> None:
+    def add_root(self, root: RootKey, sealed: bytes | None, *, created_at: datetime) -> None:
         self._session.add(
             TrustKeyRow(
                 key_id=root.key_id,
@@ -145,6 +148,25 @@ class SqlKeyStore:
                 updated_at,
             )
         self._session.flush()
+
+    def sections(self) -> list[tuple[str, int, SignedSection]]:
+        """Every stored section: (state, sequence, the signed bytes)."""
+        rows = self._session.scalars(select(TrustSectionRow).order_by(TrustSectionRow.state)).all()
+        return [(r.state, r.sequence, SignedSection(canonical=r.canonical, signature=r.signature)) for r in rows]
+
+    def adopt_section(self, section: StateSection, signed: SignedSection, *, at: datetime) -> None:
+        """Store a peer state's verified section as it signed it, and its keys (public only) with their status."""
+        found = self.root(section.state)
+        if found is None or found[0].key_id != section.root.key_id:
+            self.add_root(section.root, None, created_at=at)
+        for entry in section.keys:
+            if self._session.get(TrustKeyRow, entry.key_id) is None:
+                self.add_key(entry, None, created_at=at)
+            else:
+                self.set_status(
+                    entry.key_id, entry.status, rotated_at=entry.rotated_at, compromised_at=entry.compromised_at
+                )
+        self.save_section(section.state, section.sequence, signed, updated_at=at)
 
 
 def _stored(row: TrustKeyRow) -> StoredKey:

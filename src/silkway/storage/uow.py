@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from silkway.shared.errors import ConcurrentUpdate, ServiceUnavailable
 from silkway.signing.keys import Keyring
 from silkway.storage.engine import writer
+from silkway.storage.exchange import SqlInbox, SqlOutbox, SqlPins
 from silkway.storage.personal import PersonalData
 from silkway.storage.repositories import (
     SqlAccountRepository,
@@ -31,13 +32,20 @@ class SqlUnitOfWork:
     without it rolls back. A unique-key clash at commit (two writers racing) becomes `ConcurrentUpdate`."""
 
     def __init__(
-        self, engine: Engine, places: Places, keyring: Keyring, personal: PersonalData, retention: Retention
+        self,
+        engine: Engine,
+        places: Places,
+        keyring: Keyring,
+        personal: PersonalData,
+        retention: Retention,
+        node_state: str = "KZ",
     ) -> None:
         self._factory = sessionmaker(bind=writer(engine), expire_on_commit=False, autoflush=True)
         self._places = places
         self._keyring = keyring
         self._personal = personal
         self._retention = retention
+        self._node_state = node_state
         self._session: Session | None = None
 
     def __enter__(self) -> Self:
@@ -45,13 +53,18 @@ class SqlUnitOfWork:
         self._session = session
         self.ledger = SqlLedger(session, self._keyring)
         self.keys = SqlKeyStore(session)
-        self.transits = SqlTransitRepository(session, self._places, self.ledger)
+        self.outbox = SqlOutbox(session, self._node_state)
+        self.pins = SqlPins(session)
+        self.inbox = SqlInbox(session)
+        self.transits = SqlTransitRepository(session, self._places, self.ledger, self.outbox)
         self.guarantees = SqlGuaranteeRepository(session)
         self.risk_rules = SqlRiskRuleRepository(session)
         self.idempotency = SqlIdempotencyRecords(session)
         self.accounts = SqlAccountRepository(session)
-        self.visas = SqlVisaRepository(session, personal=self._personal, retention=self._retention, ledger=self.ledger)
-        self.alerts = SqlAlertRepository(session, self._personal, self.ledger)
+        self.visas = SqlVisaRepository(
+            session, personal=self._personal, retention=self._retention, ledger=self.ledger, outbox=self.outbox
+        )
+        self.alerts = SqlAlertRepository(session, self._personal, self.ledger, self.outbox)
         return self
 
     def __exit__(

@@ -10,8 +10,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from silkway.shared.errors import ConcurrentUpdate, RecordsAltered
+from silkway.shared.exchange import Kind
 from silkway.signing.errors import MalformedRecord
 from silkway.signing.records import SignedRecord, sign_record
+from silkway.storage.exchange import SqlOutbox
 from silkway.storage.personal import PersonalData
 from silkway.storage.tables import (
     VisaAlertRow,
@@ -105,12 +107,18 @@ class SqlVisaRepository:
     in the same transaction as the change; the projections updated beside them."""
 
     def __init__(
-        self, session: Session, personal: PersonalData, retention: Retention, ledger: SqlLedger | None = None
+        self,
+        session: Session,
+        personal: PersonalData,
+        retention: Retention,
+        ledger: SqlLedger | None = None,
+        outbox: SqlOutbox | None = None,
     ) -> None:
         self._session = session
         self._personal = personal
         self._retention = retention
         self._ledger = ledger
+        self._outbox = outbox
         self._heads: dict[str, str] = {}
 
     def get(self, application_id: str, *, for_update: bool = True) -> VisaApplication | None:
@@ -137,6 +145,10 @@ class SqlVisaRepository:
         return None if application_id is None else self.get(application_id, for_update=for_update)
 
     def add(self, file: VisaApplication, *, token_digest: str) -> None:
+        self._insert(file, token_digest=token_digest)
+        self.save(file)
+
+    def _insert(self, file: VisaApplication, *, token_digest: str) -> None:
         lodged = file.lodged
         a = lodged.applicant
         self._session.add(
@@ -169,32 +181,60 @@ class SqlVisaRepository:
                     for s in lodged.consulted_states
                 ],
             )
-        self.save(file)
 
     def save(self, file: VisaApplication) -> None:
         pending = file.pending_events
         if not pending:
             return
-        new_version = file.version + len(pending)
+        subject = application_subject(file.id)
+        self._bump(file)
+        prev = self._heads.get(file.id)
+        records = []
+        for seq, event in enumerate(pending, start=file.version + 1):
+            record = self._sign(subject, seq, prev, event.type, event.at, event.office, event.actor, event.body())
+            records.append(record)
+            prev = record.hash
+        self._write(file, records)
+        if self._outbox is not None:
+            self._outbox.share(
+                Kind.VISA, subject, file.concerned_states(), [(r.seq, r.hash) for r in records], at=pending[-1].at
+            )
+
+    def receive(self, file: VisaApplication, records: Sequence[SignedRecord]) -> None:
+        """Store records other states signed, as they are: `file` holds them as pending events (accepted by the
+        domain), `records` their signed bytes in order. A file with version 0 is new here; the traveller's
+        status link works only on the node where the application was lodged."""
+        if file.version == 0:
+            self._insert(file, token_digest="")
+        self._bump(file)
+        self._write(file, records)
+
+    def _bump(self, file: VisaApplication) -> None:
+        """Move the file's version past its pending events, only if nobody else did since it was read."""
         result = self._session.execute(
             update(VisaApplicationRow)
             .where(VisaApplicationRow.id == file.id, VisaApplicationRow.version == file.version)
-            .values(version=new_version, status=file.status.value)
+            .values(version=file.version + len(file.pending_events), status=file.status.value)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate(f"visa application {file.id} was changed by someone else; retry")
-        subject = application_subject(file.id)
-        prev = self._heads.get(file.id)
-        signed = []
-        for seq, event in enumerate(pending, start=file.version + 1):
-            record = self._sign(subject, seq, prev, event.type, event.at, event.office, event.actor, event.body())
-            signed.append((seq, event, record))
-            prev = record.hash
-        self._store(subject, "visa", file.id, signed)
-        self._heads[file.id] = prev or ""
+
+    def _write(self, file: VisaApplication, records: Sequence[SignedRecord]) -> None:
+        pending = file.pending_events
+        new_version = file.version + len(pending)
+        self._store(application_subject(file.id), "visa", file.id, [(r.seq, r) for r in records])
+        self._heads[file.id] = records[-1].hash
         file.version = new_version
-        for _, event, _ in signed:
+        for event in pending:
             self._project(file, event)
+
+    def hashes(self, subject: str) -> list[str]:
+        """The hashes of a subject's stored records, by sequence (empty when it is not held here)."""
+        return list(
+            self._session.scalars(
+                select(VisaRecordRow.hash).where(VisaRecordRow.subject == subject).order_by(VisaRecordRow.seq)
+            )
+        )
 
     def next_number(self, state: str) -> str:
         updated = self._session.execute(
@@ -290,9 +330,10 @@ class SqlVisaRepository:
             body=body,
         )
 
-    def _store(self, subject: str, kind: str, ref: str, signed: Sequence[tuple[int, VisaEvent, SignedRecord]]) -> None:
-        assert self._ledger is not None
-        indices = self._ledger.append((kind, ref, seq, record) for seq, _, record in signed)
+    def _store(self, subject: str, kind: str, ref: str, signed: Sequence[tuple[int, SignedRecord]]) -> None:
+        if self._ledger is None:
+            raise RuntimeError("this repository reads only: it was opened without a ledger to log with")
+        indices = self._ledger.append((kind, ref, seq, record) for seq, record in signed)
         self._session.execute(
             insert(VisaRecordRow),
             [
@@ -309,7 +350,7 @@ class SqlVisaRepository:
                     "hash": record.hash,
                     "log_index": index,
                 }
-                for (seq, _, record), index in zip(signed, indices, strict=True)
+                for (seq, record), index in zip(signed, indices, strict=True)
             ],
         )
 
@@ -388,34 +429,43 @@ class SqlVisaRepository:
 class SqlAlertRepository:
     """The shared alert list: each entry a signed record of the entering state's consular service."""
 
-    def __init__(self, session: Session, personal: PersonalData, ledger: SqlLedger | None = None) -> None:
+    def __init__(
+        self, session: Session, personal: PersonalData, ledger: SqlLedger | None = None, outbox: SqlOutbox | None = None
+    ) -> None:
         self._session = session
         self._personal = personal
         self._ledger = ledger
+        self._outbox = outbox
 
     def add(self, alert: Alert) -> None:
         if self._ledger is None:
             raise RuntimeError("this repository reads only")
         office = consular_office(alert.state)
-        subject = alert_subject(alert.id)
         record = sign_record(
             key=self._ledger.signing_key(office),
             type="alert_entered",
-            subject=subject,
+            subject=alert_subject(alert.id),
             seq=1,
             prev=None,
             at=alert.entered_at,
             office=office,
             actor=alert.entered_by,
-            body={
-                "state": alert.state,
-                "name": alert.name,
-                "date_of_birth": None if alert.date_of_birth is None else alert.date_of_birth.isoformat(),
-                "nationality": alert.nationality,
-                "reason": alert.reason,
-                "expires_on": None if alert.expires_on is None else alert.expires_on.isoformat(),
-            },
+            body=alert_body(alert),
         )
+        self._write(alert, record)
+        if self._outbox is not None:
+            # the alert list is shared by every state of the scheme: every peer is concerned
+            self._outbox.share(Kind.ALERT, alert_subject(alert.id), None, [(1, record.hash)], at=alert.entered_at)
+
+    def receive(self, alert: Alert, record: SignedRecord) -> None:
+        """Store an alert another state entered, as its consular service signed it."""
+        self._write(alert, record)
+
+    def _write(self, alert: Alert, record: SignedRecord) -> None:
+        if self._ledger is None:
+            raise RuntimeError("this repository reads only")
+        subject = alert_subject(alert.id)
+        office = str(record.fields["office"])
         self._session.add(
             VisaAlertRow(
                 id=alert.id,
@@ -467,6 +517,39 @@ class SqlAlertRepository:
             )
             for r in rows
         ]
+
+
+def alert_body(alert: Alert) -> dict[str, object]:
+    """The signed fields of an alert entry, beside the record envelope."""
+    return {
+        "state": alert.state,
+        "name": alert.name,
+        "date_of_birth": None if alert.date_of_birth is None else alert.date_of_birth.isoformat(),
+        "nationality": alert.nationality,
+        "reason": alert.reason,
+        "expires_on": None if alert.expires_on is None else alert.expires_on.isoformat(),
+    }
+
+
+def alert_from_record(alert_id: str, record: SignedRecord) -> Alert:
+    """The alert a signed `alert_entered` record states. On fields that are not an alert, raises `ValueError`."""
+    f = record.fields
+    if f.get("type") != "alert_entered":
+        raise ValueError(f"not an alert record: {f.get('type')!r}")
+    try:
+        return Alert(
+            id=alert_id,
+            state=str(f["state"]),
+            name=str(f["name"]),
+            date_of_birth=None if f.get("date_of_birth") is None else date.fromisoformat(str(f["date_of_birth"])),
+            nationality=None if f.get("nationality") is None else str(f["nationality"]),
+            reason=str(f["reason"]),
+            entered_at=record.at,
+            entered_by=str(f["actor"]),
+            expires_on=None if f.get("expires_on") is None else date.fromisoformat(str(f["expires_on"])),
+        )
+    except KeyError as exc:
+        raise ValueError(f"an alert record lacks {exc}") from None
 
 
 def _event(stored: StoredVisaRecord) -> VisaEvent:

@@ -6,7 +6,7 @@ actions it allows; a successful action appends exactly one event (`pending` unti
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,6 +46,19 @@ ALLOWED: dict[TransitStatus, tuple[str, ...]] = {
 """What each status allows; the property-based tests walk this table."""
 
 CLOSED = frozenset({TransitStatus.DISCHARGED, TransitStatus.REFUSED, TransitStatus.CANCELLED})
+
+_ACTION_OF: dict[type[TransitEvent], str] = {
+    TransitReleased: "release",
+    ReleaseRefused: "refuse",
+    DeclarationCancelled: "cancel",
+    VehiclePresented: "present",
+    ControlRecorded: "control",
+    BorderExited: "passage",
+    BorderEntered: "passage",
+    IncidentReported: "incident",
+    ArrivalRecorded: "arrival",
+    TransitDischarged: "discharge",
+}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -107,6 +120,37 @@ class Transit:
 
     def allowed_actions(self) -> tuple[str, ...]:
         return ALLOWED[self.status]
+
+    def concerned_states(self, office_country: Callable[[str], str | None]) -> frozenset[str]:
+        """The states of the itinerary's offices: those entitled to this transit's records."""
+        return frozenset(c for c in map(office_country, self.declaration.itinerary.offices) if c is not None)
+
+    def accept(self, event: TransitEvent) -> None:
+        """Take an event another state's office recorded (already signed by it), after checking that it can
+        follow what is known here: the status allows its action, its office is on the itinerary, and a passage
+        comes in route order after presentation.
+
+        On an event that cannot follow, raises `ActionNotAllowed` or `WrongOffice`; nothing is applied.
+        """
+        action = _ACTION_OF.get(type(event))
+        if action is None:
+            raise ActionNotAllowed(
+                f"a {event.type} event cannot follow", status=self.status, allowed=self.allowed_actions()
+            )
+        self._require(action)
+        office = event.office
+        if office is not None and office not in self.declaration.itinerary.offices:
+            raise WrongOffice(f"{office} is not on this transit's itinerary", fields={"office": "not on the route"})
+        if isinstance(event, BorderExited | BorderEntered):
+            route = self.declaration.itinerary.border_offices
+            expected = route[len(self.passed)] if len(self.passed) < len(route) else None
+            if office != expected or office not in self.presented:
+                raise ActionNotAllowed(
+                    f"a passage at {office} cannot follow: the next passage on the route is at {expected}",
+                    status=self.status,
+                    allowed=self.allowed_actions(),
+                )
+        self._record(event)
 
     # --- actions ----------------------------------------------------------------------------------
 

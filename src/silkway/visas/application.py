@@ -84,6 +84,37 @@ class VisaApplication:
     def objecting_states(self) -> tuple[str, ...]:
         return tuple(sorted(s for s, c in self.consultations.items() if c.objection))
 
+    def concerned_states(self) -> frozenset[str]:
+        """The states entitled to this file's records: the competent state and the consulted ones; once a visa
+        is issued, every state where it is valid; and any state that recorded a crossing or revoked it."""
+        states = {self.competent_state, *self.consultations}
+        if self.visa is not None:
+            states |= {*self.visa.terms.states, self.visa.issuing_state}
+            if self.visa.revoked_by is not None:
+                states.add(self.visa.revoked_by)
+        states |= {c.state for c in self.crossings}
+        return frozenset(states)
+
+    def accept(self, event: VisaEvent) -> None:
+        """Take an event another state recorded (already signed by it), by the same rules as one recorded here.
+
+        On an event that cannot follow — a second decision, an answer after the deadline, a crossing on a file
+        without a visa — raises `DecisionNotAllowed`; nothing is applied.
+        """
+        match event:
+            case ConsultationReplied():
+                self.reply(event)
+            case ApplicationRefused():
+                self.refuse(event)
+            case VisaIssued():
+                self.issue(event)
+            case VisaRevoked():
+                self.revoke(event)
+            case BorderCrossed():
+                self.record_crossing(event)
+            case _:
+                raise DecisionNotAllowed(f"a {event.type} event cannot follow the lodging")
+
     def consultation_open(self, now: datetime) -> bool:
         """Whether some consulted state has not answered and its time to object has not run out."""
         until = self.lodged.consultation_until
