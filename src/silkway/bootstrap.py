@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +13,9 @@ from fastapi import FastAPI
 from silkway.auth.passwords import Argon2Hasher
 from silkway.auth.tokens import TokenIssuer
 from silkway.documents.visa_seal import TrustedSealReader
+from silkway.exchange.bus import Bus
+from silkway.exchange.nats import JetStreamBus
+from silkway.exchange.relay import ExchangeWorker
 from silkway.places.model import OfficeKind
 from silkway.places.reference import ReferenceData
 from silkway.services import Services
@@ -133,7 +138,40 @@ def migrate(database_url: str) -> None:
 
 
 def create_web_app() -> FastAPI:
-    """The ASGI app for uvicorn, wired from the environment (`uvicorn --factory`)."""
+    """The ASGI app for uvicorn, wired from the environment (`uvicorn --factory`). A federated node also runs
+    its exchange with its peers (outbox relay and inbox consumer) for as long as the app runs."""
     from silkway.web.app import create_app
 
-    return create_app(build())
+    services = build()
+    if not services.settings.federated:
+        return create_app(services)
+    worker = exchange_worker(services)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.exchange_worker = worker
+        await worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            services.close()
+
+    return create_app(services, lifespan=lifespan)
+
+
+def exchange_worker(services: Services, bus: Bus | None = None) -> ExchangeWorker:
+    """The relay and consumer of a federated node, on NATS JetStream unless another `bus` is given."""
+    settings = services.settings
+    if bus is None:
+        if settings.nats_url is None:
+            raise ValueError("the embedded node has no bus: set SILKWAY_NATS_URL to run a federated node")
+        bus = JetStreamBus(settings.nats_url, prefix=settings.bus_prefix, replicas=settings.stream_replicas)
+    return ExchangeWorker(
+        bus=bus,
+        outbox=services.exchange,
+        receiver=services.receiver,
+        state=settings.node_state,
+        prefix=settings.bus_prefix,
+        now=services.clock.now,
+    )

@@ -10,6 +10,7 @@ import typer
 
 from silkway.cli.common import EXIT_INPUT, EXIT_UNAVAILABLE, err, out
 from silkway.cli.common import settings as _settings
+from silkway.cli.node import node
 from silkway.cli.trust import audit_log, trust, verify_document
 from silkway.cli.visas import purge, visa
 from silkway.shared.errors import DomainError, ServiceUnavailable
@@ -26,6 +27,7 @@ app.add_typer(visa, name="visa")
 app.command("purge")(purge)
 app.command("verify")(verify_document)
 app.command("audit")(audit_log)
+app.command("node")(node)
 
 
 @app.command()

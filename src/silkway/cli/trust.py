@@ -39,6 +39,47 @@ def trust_init() -> None:
     out.print(f"trust list ready ({created} keys created)")
 
 
+@trust.command("root")
+def trust_root() -> None:
+    """Print this node's state root key id: what the peer states pin at the key ceremony."""
+    from silkway import bootstrap
+
+    services = bootstrap.build(settings())
+    try:
+        out.print(services.own_root())
+    finally:
+        services.close()
+
+
+@trust.command("pin")
+def trust_pin(
+    state: Annotated[str, typer.Argument(help="The peer state, e.g. UZ.")],
+    root_key_id: Annotated[str, typer.Argument(help="Its root key id, as read out at the key ceremony.")],
+) -> None:
+    """Trust a peer state's trust list section by its root, and start exchanging with it."""
+    from silkway import bootstrap
+
+    services = bootstrap.build(settings())
+    try:
+        changed = services.pin_peer(state, root_key_id)
+    finally:
+        services.close()
+    out.print(f"{state.upper()} pinned" if changed else f"{state.upper()} was already pinned to this root")
+
+
+@trust.command("unpin")
+def trust_unpin(state: Annotated[str, typer.Argument(help="The state leaving the scheme.")]) -> None:
+    """Stop exchanging with a state that leaves the scheme; what it signed before stays verifiable."""
+    from silkway import bootstrap
+
+    services = bootstrap.build(settings())
+    try:
+        withdrawn = services.unpin_peer(state)
+    finally:
+        services.close()
+    out.print(f"{state.upper()} unpinned; {withdrawn} undelivered events to it withdrawn")
+
+
 @trust.command("export")
 def trust_export(file: Annotated[Path, typer.Argument(help="Where to write the signed trust list.")]) -> None:
     """Write the signed trust list for offline devices."""

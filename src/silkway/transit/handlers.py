@@ -37,6 +37,7 @@ from silkway.transit.errors import (
     InvalidDeclaration,
     TransitNotFound,
 )
+from silkway.transit.events import TransitReleased
 from silkway.transit.lifecycle import Transit
 from silkway.transit.model import ControlResult, Guarantee, PresentationDecision, normalise_seals
 from silkway.transit.ports import Places, UnitOfWork
@@ -366,8 +367,12 @@ def _control(office: str, report: ControlReport | None, seals: tuple[str, ...]) 
 
 
 def _guarantee_valid(uow: UnitOfWork, transit: Transit, at: datetime) -> bool:
+    """The guarantee is held where it was registered: the office of departure's state. Another state's node
+    (federated) does not hold it and relies on the release its office signed, which checked the guarantee."""
     guarantee = uow.guarantees.get(transit.declaration.guarantee.reference)
-    return guarantee is not None and guarantee.is_valid_at(at)
+    if guarantee is None:
+        return any(isinstance(e, TransitReleased) for e in transit.events)
+    return guarantee.is_valid_at(at)
 
 
 def _text(value: str, field: str, limit: int = 1000, empty_ok: bool = False) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -10,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from silkway import __version__
 from silkway.services import Services
 from silkway.web import errors, pages
-from silkway.web.api import admin, auth, documents, reference, transits, trust, visas
+from silkway.web.api import admin, auth, documents, exchange, reference, transits, trust, visas
 
 HERE = Path(__file__).parent
 
@@ -24,8 +26,13 @@ Every POST accepts an `Idempotency-Key` header.
 """
 
 
-def create_app(services: Services) -> FastAPI:
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(services: Services, *, lifespan: Lifespan | None = None) -> FastAPI:
+    """The app over wired `services`; `lifespan` runs beside it (a federated node's exchange with its peers)."""
     app = FastAPI(
+        lifespan=lifespan,
         title="Silkway",
         version=__version__,
         description=DESCRIPTION,
@@ -37,7 +44,7 @@ def create_app(services: Services) -> FastAPI:
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, reference, transits, documents, trust, visas, admin):
+    for module in (auth, reference, transits, documents, trust, visas, admin, exchange):
         api.include_router(module.router)
     app.include_router(api)
 
