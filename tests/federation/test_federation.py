@@ -329,6 +329,15 @@ def test_a_passage_recorded_on_both_sides_out_of_order_is_shown_not_merged(nodes
     assert len(tj.conflicts()) == 1
     assert len(history(tj, mrn)) == 3
 
+    # the Uzbek officer sees it on the transit's page, in Russian
+    token = uz.auth("customs-uz")["Authorization"].removeprefix("Bearer ")
+    for name, value in {"silkway_session": token, "silkway_office": "UZ-GISHTKUPRIK", "silkway_lang": "ru"}.items():
+        uz.client.cookies.set(name, value)
+    page = uz.client.get(f"/customs/transits/{mrn}")
+    assert page.status_code == 200, page.text
+    assert "1 противоречащая запись пришла из другого государства" in page.text
+    assert "не в том порядке, что записан здесь" in page.text
+
 
 def test_two_exits_for_one_entry_are_shown_to_the_officers(nodes: Region, clock: FixedClock) -> None:
     kz, uz = nodes["KZ"], nodes["UZ"]

@@ -521,12 +521,14 @@ def _transit(
     story = TransitStory(visit)
     declaration = transit.declaration
     decided = _decision_here(story, transit, office)
+    conflicts = [story.conflict(c) for c in visit.services.exchange.conflicts(f"transit:{transit.mrn}")]
     return visit.render(
         "customs/transit.html",
         status=status,
         office=office,
         office_label=_office_label(office),
         transit=transit,
+        conflicts=conflicts,
         status_name=story.status(transit.status),
         badge=STATUS_BADGES.get(transit.status, ""),
         vehicle=story.vehicle(declaration),

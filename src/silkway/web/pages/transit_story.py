@@ -17,6 +17,7 @@ from babel import Locale
 from babel.numbers import format_decimal
 
 from silkway.places.model import Office
+from silkway.storage.exchange import Conflict
 from silkway.storage.trust import LoggedRecord
 from silkway.transit.events import (
     ArrivalRecorded,
@@ -266,6 +267,37 @@ class TransitStory:
         return self._rules[country]
 
     # the history
+
+    def conflict(self, conflict: Conflict) -> str:
+        """A conflicting record from another state, in a sentence: it was kept aside, not merged."""
+        _ = self.visit._
+        where = self.office(conflict.remote_office)
+        state = self.country(conflict.origin)
+        when = self.visit.datetime(conflict.remote_at)
+        if conflict.code == "passage_out_of_order":
+            return _(
+                "Event %(seq)s: %(office)s (%(state)s) recorded the vehicle on its side of the border at %(when)s, "
+                "out of order with what is recorded here.",
+                seq=conflict.seq,
+                office=where,
+                state=state,
+                when=when,
+            )
+        if conflict.code == "not_allowed":
+            return _(
+                "Event %(seq)s from %(state)s (%(office)s, %(when)s) cannot follow what is recorded here.",
+                seq=conflict.seq,
+                office=where,
+                state=state,
+                when=when,
+            )
+        return _(
+            "Event %(seq)s: %(state)s sent a different record (%(office)s, %(when)s) from the one recorded here.",
+            seq=conflict.seq,
+            office=where,
+            state=state,
+            when=when,
+        )
 
     def history(self, transit: Transit, records: Sequence[LoggedRecord]) -> list[HistoryEntry]:
         """Every signed record of the transit, oldest first, in words."""
