@@ -10,6 +10,7 @@ import typer
 
 from silkway.cli.common import EXIT_INPUT, EXIT_UNAVAILABLE, err, out
 from silkway.cli.common import settings as _settings
+from silkway.shared.errors import DomainError
 
 PeerOption = Annotated[
     list[str] | None,
@@ -42,6 +43,7 @@ def node(
 
     from silkway import bootstrap
     from silkway.demo import load_demo
+    from silkway.exchange.nats import redact
     from silkway.places.reference import ReferenceData
     from silkway.visas.scheme import Scheme
 
@@ -66,7 +68,7 @@ def node(
     try:
         bootstrap.migrate(settings.database_url)
     except Exception as exc:  # a wrong URL or a database that is down: say which, do not trace back
-        err.print(f"[red]error:[/] cannot migrate {settings.database_url}: {type(exc).__name__}: {exc}")
+        err.print(f"[red]error:[/] cannot migrate {redact(settings.database_url)}: {type(exc).__name__}")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     services = bootstrap.build(settings)
     try:
@@ -76,10 +78,13 @@ def node(
         for peer, key_id in sorted(pins.items()):
             services.pin_peer(peer, key_id)
         root = services.own_root()
+    except DomainError as exc:
+        err.print(f"[red]error:[/] {exc.detail}")
+        raise typer.Exit(EXIT_INPUT) from None
     finally:
         services.close()
     out.print(f"root {state} {root}")
     if init_only:
         return
-    out.print(f"Silkway node {state} on [bold]http://{host}:{port}[/], exchanging over {nats_url}")
+    out.print(f"Silkway node {state} on [bold]http://{host}:{port}[/], exchanging over {redact(nats_url)}")
     uvicorn.run("silkway.bootstrap:create_web_app", factory=True, host=host, port=port, log_level="info")

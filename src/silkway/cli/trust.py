@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from silkway.cli.common import EXIT_FAILED, EXIT_UNAVAILABLE, fail, out, settings
+from silkway.shared.errors import DomainError
 from silkway.signing.errors import MalformedRecord, VerificationError
 
 trust = typer.Typer(help="Keys and the trust list of this node.", no_args_is_help=True)
@@ -62,6 +63,8 @@ def trust_pin(
     services = bootstrap.build(settings())
     try:
         changed = services.pin_peer(state, root_key_id)
+    except DomainError as exc:
+        raise fail(exc.detail) from None
     finally:
         services.close()
     out.print(f"{state.upper()} pinned" if changed else f"{state.upper()} was already pinned to this root")
@@ -75,6 +78,8 @@ def trust_unpin(state: Annotated[str, typer.Argument(help="The state leaving the
     services = bootstrap.build(settings())
     try:
         withdrawn = services.unpin_peer(state)
+    except DomainError as exc:
+        raise fail(exc.detail) from None
     finally:
         services.close()
     out.print(f"{state.upper()} unpinned; {withdrawn} undelivered events to it withdrawn")

@@ -10,6 +10,11 @@ class BusUnavailable(Exception):
     """The bus cannot be reached, or did not confirm in time: keep the events and try again later."""
 
 
+class NoStream(BusUnavailable):
+    """No stream captures the subject: the receiving state has not joined the bus (yet). Only that state's
+    events wait; the others go on."""
+
+
 class Delivery(Protocol):
     """One message from the node's inbound stream; it stays on the stream until acknowledged."""
 

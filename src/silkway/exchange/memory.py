@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from silkway.exchange.bus import BusUnavailable
+from silkway.exchange.bus import BusUnavailable, NoStream
 
 
 @dataclass
@@ -83,7 +83,7 @@ class InProcessBus:
         self._check()
         stream = self._server.stream_of(subject)
         if stream is None:
-            raise BusUnavailable(f"no stream captures {subject} (the receiving state has not joined yet)")
+            raise NoStream(f"no stream captures {subject} (the receiving state has not joined yet)")
         if msg_id in stream.seen:
             return  # a duplicate within the window: stored once
         stream.seen.add(msg_id)

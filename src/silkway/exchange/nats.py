@@ -17,7 +17,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 
 from silkway.exchange import subjects
-from silkway.exchange.bus import BusUnavailable
+from silkway.exchange.bus import BusUnavailable, NoStream
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,10 @@ class JetStreamBus:
         try:
             if self._nc is None or self._nc.is_closed:
                 self._nc = await nats.connect(
-                    self._url,
+                    servers=[u.strip() for u in self._url.split(",") if u.strip()],
+                    # replies to this node's requests under its own prefix, so NATS permissions can keep each
+                    # node's deliveries from the others
+                    inbox_prefix=f"_INBOX_{state}".encode(),
                     name=f"{self._name}-{state}",
                     connect_timeout=2,
                     reconnect_time_wait=1,
@@ -102,7 +105,7 @@ class JetStreamBus:
             )
         except _FAILURES as exc:
             await self.close()
-            raise BusUnavailable(f"{self._url}: {type(exc).__name__} {exc}") from exc
+            raise BusUnavailable(f"{redact(self._url)}: {type(exc).__name__} {exc}") from exc
 
     async def publish(self, subject: str, payload: bytes, *, msg_id: str) -> None:
         if self._js is None or self._nc is None or not self._nc.is_connected:
@@ -110,7 +113,7 @@ class JetStreamBus:
         try:
             await self._js.publish(subject, payload, timeout=5, headers={"Nats-Msg-Id": msg_id})
         except nats.errors.NoRespondersError as exc:
-            raise BusUnavailable(f"no stream captures {subject} (the receiving state has not joined yet)") from exc
+            raise NoStream(f"no stream captures {subject} (the receiving state has not joined yet)") from exc
         except _FAILURES as exc:
             raise BusUnavailable(f"{type(exc).__name__} {exc}") from exc
 
@@ -142,3 +145,15 @@ async def _disconnected() -> None:
 
 async def _reconnected() -> None:
     log.warning("NATS link back")
+
+
+def redact(url: str) -> str:
+    """A URL (or comma-separated list) without user names or passwords, for messages and logs."""
+    return ",".join(_without_credentials(part) for part in url.split(","))
+
+
+def _without_credentials(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    return f"{scheme}://{rest.split('@', 1)[1]}"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from silkway.exchange import subjects, wire
-from silkway.exchange.bus import Bus, BusUnavailable
+from silkway.exchange.bus import Bus, BusUnavailable, NoStream
 from silkway.shared.exchange import Outbox, Receiver
 
 log = logging.getLogger(__name__)
@@ -26,17 +26,28 @@ RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 async def relay_once(outbox: Outbox, bus: Bus, *, prefix: str, now: Callable[[], datetime], batch: int = 100) -> int:
     """Publish up to `batch` pending outbox rows in order; returns how many the stream confirmed.
 
-    Stops at the first one the bus does not confirm (raising `BusUnavailable`), so no event overtakes an
-    earlier one to the same state.
+    Events to one state never overtake each other: once one is not confirmed, that state's later events wait
+    for the next round. A state whose stream is missing (`NoStream`) holds up only its own events; a bus that
+    is down (`BusUnavailable`) ends the round, and is raised once what was confirmed is marked.
     """
     pending = await asyncio.to_thread(outbox.pending, batch)
     done: list[int] = []
+    held: set[str] = set()
     try:
         for event in pending:
+            if event.destination in held:
+                continue
             payload = wire.encode(event, sent_at=now())
-            await bus.publish(
-                subjects.subject(prefix, event.destination, event.kind, event.origin), payload, msg_id=event.event_id
-            )
+            try:
+                await bus.publish(
+                    subjects.subject(prefix, event.destination, event.kind, event.origin),
+                    payload,
+                    msg_id=event.event_id,
+                )
+            except NoStream as exc:
+                log.info("events to %s wait: %s", event.destination, exc)
+                held.add(event.destination)
+                continue
             done.append(event.outbox_id)
     finally:
         if done:
