@@ -50,3 +50,13 @@ def _tune_sqlite(engine: Engine) -> None:
 def writer(engine: Engine) -> Engine:
     """The same engine, marked so that transactions on it are write transactions."""
     return engine.execution_options(sqlite_write=True)
+
+
+def snapshot(engine: Engine) -> Engine:
+    """The same engine, for reads that must agree with each other: on PostgreSQL each transaction reads one
+    snapshot (REPEATABLE READ; a read-only one never fails to serialise), so a commit landing between two of
+    its statements — an officer's, or a peer state's event being stored — cannot make them disagree. SQLite's
+    transactions read one snapshot already."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="REPEATABLE READ")
+    return engine

@@ -15,6 +15,7 @@ from silkway.shared.actors import Actor, Role
 from silkway.shared.idempotency import StoredResponse
 from silkway.shared.mrn import Mrn
 from silkway.signing.records import SignedRecord
+from silkway.storage.engine import snapshot
 from silkway.storage.repositories import (
     SqlAccountRepository,
     SqlIdempotencyRecords,
@@ -102,7 +103,7 @@ class Queries:
         self._places = places
 
     def _session(self) -> Session:
-        return Session(self._engine)
+        return Session(snapshot(self._engine))
 
     def transit(self, mrn: Mrn) -> Transit | None:
         with self._session() as session:

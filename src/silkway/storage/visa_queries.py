@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from silkway.signing.revocations import RevokedVisa
+from silkway.storage.engine import snapshot
 from silkway.storage.personal import PersonalData
 from silkway.storage.tables import (
     VisaAlertRow,
@@ -74,7 +75,7 @@ class VisaQueries:
         self._retention = retention
 
     def _session(self) -> Session:
-        return Session(self._engine)
+        return Session(snapshot(self._engine))
 
     def _repository(self, session: Session) -> SqlVisaRepository:
         return SqlVisaRepository(session, personal=self._personal, retention=self._retention)
