@@ -33,6 +33,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from loops import run
 from silkway.storage.engine import normalise_url
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -94,7 +95,7 @@ def jetstream(url: str, action: Callable[[JetStreamContext], Coroutine[Any, Any,
     async def quiet(exc: Exception) -> None:
         pass  # nats-py prints every failed attempt; the exception that ends them is what is reported
 
-    async def run() -> T:
+    async def session() -> T:
         # max_reconnect_attempts=0 would mean "forever" to nats-py: 1 gives up after a second attempt
         nc = await nats.connect(url, connect_timeout=3, allow_reconnect=False, max_reconnect_attempts=1, error_cb=quiet)
         try:
@@ -102,7 +103,7 @@ def jetstream(url: str, action: Callable[[JetStreamContext], Coroutine[Any, Any,
         finally:
             await nc.close()
 
-    return asyncio.run(run())
+    return run(session())
 
 
 def host_port(url: str) -> tuple[str, int]:

@@ -3,7 +3,6 @@ by an in-process bus with JetStream's delivery rules, on one shared clock."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from loops import run
 from silkway import bootstrap
 from silkway.demo import load_demo
 from silkway.exchange.memory import InProcessBus, InProcessServer
@@ -71,8 +71,8 @@ class Region:
                     continue
                 s = node.services
                 prefix = s.settings.bus_prefix
-                moved += asyncio.run(relay_once(s.exchange, node.bus, prefix=prefix, now=s.clock.now))
-                moved += asyncio.run(consume_once(node.bus, s.receiver))
+                moved += run(relay_once(s.exchange, node.bus, prefix=prefix, now=s.clock.now))
+                moved += run(consume_once(node.bus, s.receiver))
             total += moved
             if not moved:
                 return total
@@ -99,7 +99,7 @@ def region(tmp_path: Path, clock: FixedClock, states: tuple[str, ...] = ("KZ", "
             services.establish_trust()
             load_demo(services)
             bus = InProcessBus(server)
-            asyncio.run(bus.open(state))
+            run(bus.open(state))
             client = TestClient(create_app(services))
             clients.append(client)
             nodes[state] = Node(state, services, client, bus)

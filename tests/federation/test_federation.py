@@ -3,7 +3,6 @@ borders, data sovereignty, links cut and restored, redelivery, forgery and repla
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 from region import Node, Region, region
 
+from loops import run
 from silkway.exchange import wire
 from silkway.shared.clock import FixedClock
 from silkway.shared.exchange import IncomingEvent, Kind, Outcome
@@ -226,7 +226,7 @@ def test_redelivery_after_a_crash_on_either_side_stores_nothing_twice(nodes: Reg
     pending = kz.services.exchange.pending(100)
     assert len(pending) == 4  # two records, to two states
     for event in pending:
-        asyncio.run(
+        run(
             kz.bus.publish(
                 f"silkway.{event.destination}.{event.kind}.KZ",
                 wire.encode(event, sent_at=kz.services.clock.now()),
@@ -234,10 +234,10 @@ def test_redelivery_after_a_crash_on_either_side_stores_nothing_twice(nodes: Reg
             )
         )
     # the consumer received, stored, and died before acknowledging: the stream delivers again
-    delivered = asyncio.run(uz.bus.fetch(10, 0))
+    delivered = run(uz.bus.fetch(10, 0))
     for message in delivered:
         assert uz.services.receiver.receive(wire.decode(message.data)).outcome is Outcome.APPLIED
-    asyncio.run(uz.bus.close())
+    run(uz.bus.close())
     nodes.pump()
     # two trust sections and the two records, each stored once: the second publish was de-duplicated by id
     assert nodes.server.streams["UZ"].stored == 4

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
 
+from loops import run
 from silkway.exchange import wire
 from silkway.exchange.memory import InProcessBus, InProcessServer
 from silkway.exchange.nats import redact
@@ -79,10 +79,10 @@ def test_anything_but_an_envelope_is_refused_with_a_clear_error(data: bytes) -> 
 def test_a_state_without_a_stream_holds_up_only_its_own_events() -> None:
     server = InProcessServer()
     sender, receiver = InProcessBus(server), InProcessBus(server)
-    asyncio.run(receiver.open("UZ"))  # Uzbekistan has joined; Tajikistan has no stream yet
+    run(receiver.open("UZ"))  # Uzbekistan has joined; Tajikistan has no stream yet
     outbox = FakeOutbox([event(1, "TJ"), event(2, "UZ"), event(3, "TJ"), event(4, "UZ")])
 
-    sent = asyncio.run(relay_once(outbox, sender, prefix="silkway", now=lambda: NOW))
+    sent = run(relay_once(outbox, sender, prefix="silkway", now=lambda: NOW))
 
     assert (sent, outbox.published) == (2, [2, 4])
     assert [m.msg_id for m in server.streams["UZ"].queue] == [event(2, "UZ").event_id, event(4, "UZ").event_id]
@@ -91,12 +91,12 @@ def test_a_state_without_a_stream_holds_up_only_its_own_events() -> None:
 def test_a_bus_that_is_down_ends_the_round_and_keeps_every_event() -> None:
     server = InProcessServer()
     bus = InProcessBus(server)
-    asyncio.run(bus.open("UZ"))
+    run(bus.open("UZ"))
     bus.online = False
     outbox = FakeOutbox([event(1, "UZ")])
 
     with pytest.raises(Exception, match="link to the bus is down"):
-        asyncio.run(relay_once(outbox, bus, prefix="silkway", now=lambda: NOW))
+        run(relay_once(outbox, bus, prefix="silkway", now=lambda: NOW))
 
     assert outbox.published == []
 
@@ -104,9 +104,9 @@ def test_a_bus_that_is_down_ends_the_round_and_keeps_every_event() -> None:
 def test_the_same_message_id_is_stored_once() -> None:
     server = InProcessServer()
     bus = InProcessBus(server)
-    asyncio.run(bus.open("UZ"))
+    run(bus.open("UZ"))
     for _ in range(3):
-        asyncio.run(bus.publish("silkway.UZ.transit.KZ", b"{}", msg_id="abc"))
+        run(bus.publish("silkway.UZ.transit.KZ", b"{}", msg_id="abc"))
 
     assert server.streams["UZ"].stored == 1
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from silkway.cli.common import EXIT_INPUT, EXIT_UNAVAILABLE, err, out
-from silkway.cli.common import settings as _settings
+from silkway.settings import Settings, SettingsError
 from silkway.shared.errors import DomainError
 
 PeerOption = Annotated[
@@ -59,12 +59,17 @@ def node(
             err.print(f"[red]error:[/] --peer takes STATE=ROOT_KEY_ID with a member state, not {peer!r}")
             raise typer.Exit(EXIT_INPUT)
         pins[name.strip().upper()] = key_id.strip()
-    os.environ["SILKWAY_NODE_STATE"] = state
-    os.environ["SILKWAY_NATS_URL"] = nats_url
-    os.environ["SILKWAY_DEMO_HISTORY"] = "0"  # a national node's history is its own traffic, never simulated
-    if database_url:
-        os.environ["SILKWAY_DATABASE_URL"] = database_url
-    settings = _settings()
+    node_env = {
+        "SILKWAY_NODE_STATE": state,
+        "SILKWAY_NATS_URL": nats_url,
+        "SILKWAY_DEMO_HISTORY": "0",  # a national node's history is its own traffic, never simulated
+        **({"SILKWAY_DATABASE_URL": database_url} if database_url else {}),
+    }
+    try:
+        settings = Settings.from_env({**os.environ, **node_env})
+    except SettingsError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_INPUT) from None
     try:
         bootstrap.migrate(settings.database_url)
     except Exception as exc:  # a wrong URL or a database that is down: say which, do not trace back
@@ -87,4 +92,5 @@ def node(
     if init_only:
         return
     out.print(f"Silkway node {state} on [bold]http://{host}:{port}[/], exchanging over {redact(nats_url)}")
+    os.environ.update(node_env)  # the app factory below reads its settings from the environment
     uvicorn.run("silkway.bootstrap:create_web_app", factory=True, host=host, port=port, log_level="info")
