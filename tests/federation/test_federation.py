@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from journeys import ROUTE, SEALS, declaration
 from region import Node, Region, region
 
 from loops import run
@@ -20,26 +21,6 @@ from silkway.signing.errors import Problem
 from silkway.signing.records import SignedRecord
 from silkway.signing.trustlist import load_trust_list
 from silkway.signing.verify import verify_records
-
-ROUTE = ["KZ-ALA-ZHETYSU", "KZ-ZHIBEKZHOLY", "UZ-GISHTKUPRIK", "UZ-OYBEK", "TJ-FOTEHOBOD", "TJ-DUSHANBE-HQ"]
-SEALS = ["KZ1234567", "KZ1234568"]
-
-
-def declaration(itinerary: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "vehicle": {"plate": "123ABC02", "country": "KZ"},
-        "itinerary": itinerary or ROUTE,
-        "goods": [
-            {
-                "hs_code": "847130",
-                "description": "Laptops",
-                "packages": 120,
-                "gross_mass_kg": "2400.5",
-                "value": {"amount": "180000.00", "currency": "USD"},
-            }
-        ],
-        "guarantee": {"reference": "GRN-KZ-0001", "amount": "50000.00", "currency": "USD"},
-    }
 
 
 @pytest.fixture

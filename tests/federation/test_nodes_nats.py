@@ -17,14 +17,13 @@ from functools import partial
 from typing import Any
 
 import pytest
+from journeys import ROUTE, SEALS, declaration
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 from nodes import Federation, NodeProcess, federation, jetstream
 
 pytestmark = pytest.mark.postgres
 
-ROUTE = ["KZ-ALA-ZHETYSU", "KZ-ZHIBEKZHOLY", "UZ-GISHTKUPRIK", "UZ-OYBEK", "TJ-FOTEHOBOD", "TJ-DUSHANBE-HQ"]
-SEALS = ["KZ1234567", "KZ1234568"]
 JOURNEY_EVENTS = 12
 """Declaration, release and the passages of ROUTE to discharge, as the in-process test counts them."""
 
@@ -43,23 +42,6 @@ def healed(fed: Federation) -> None:
 
 
 # --- the journey's steps ---------------------------------------------------------------------------------
-
-
-def declaration(itinerary: list[str]) -> dict[str, Any]:
-    return {
-        "vehicle": {"plate": "123ABC02", "country": "KZ"},
-        "itinerary": itinerary,
-        "goods": [
-            {
-                "hs_code": "847130",
-                "description": "Laptops",
-                "packages": 120,
-                "gross_mass_kg": "2400.5",
-                "value": {"amount": "180000.00", "currency": "USD"},
-            }
-        ],
-        "guarantee": {"reference": "GRN-KZ-0001", "amount": "50000.00", "currency": "USD"},
-    }
 
 
 def declare_and_release(kz: NodeProcess, itinerary: list[str] = ROUTE) -> str:

@@ -105,11 +105,9 @@ class ExchangeWorker:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._opened = asyncio.Event()
-        self.connected = False
 
     async def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._connect()), asyncio.create_task(self._relay())]
-        self._tasks.append(asyncio.create_task(self._consume()))
+        self._tasks = [asyncio.create_task(loop()) for loop in (self._connect, self._relay, self._consume)]
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -128,7 +126,6 @@ class ExchangeWorker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
                 continue
-            self.connected = True
             self._opened.set()
             return
 

@@ -190,24 +190,14 @@ class SqlInbox:
         return self._session.scalar(select(InboxRow.outcome).where(InboxRow.event_id == event_id))
 
     def hold(self, event: IncomingEvent, *, at: datetime) -> None:
-        self._session.add(
-            InboxRow(
-                event_id=event.event_id,
-                origin=event.origin,
-                kind=event.kind.value,
-                subject=event.subject,
-                seq=event.seq,
-                outcome="waiting",
-                record=event.record,
-                signature=event.signature,
-                received_at=at,
-                handled_at=None,
-            )
-        )
-        self._session.flush()
+        """Keep a verified event, bytes and all, until `resolve` says what became of it."""
+        self._add(event, "waiting", keep=True, at=at)
 
     def settle(self, event: IncomingEvent, outcome: str, *, at: datetime) -> None:
         """Record an event handled at once (a trust section, say), without keeping its bytes."""
+        self._add(event, outcome, keep=False, at=at)
+
+    def _add(self, event: IncomingEvent, outcome: str, *, keep: bool, at: datetime) -> None:
         self._session.add(
             InboxRow(
                 event_id=event.event_id,
@@ -216,10 +206,10 @@ class SqlInbox:
                 subject=event.subject,
                 seq=event.seq,
                 outcome=outcome,
-                record=None,
-                signature=None,
+                record=event.record if keep else None,
+                signature=event.signature if keep else None,
                 received_at=at,
-                handled_at=at,
+                handled_at=None if keep else at,
             )
         )
         self._session.flush()
@@ -451,12 +441,11 @@ class SqlExchange:
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def holds(self, subject: str) -> bool:
-        """Whether anything of `subject` is stored here (records, or a waiting event): the sovereignty tests ask."""
+        """Whether anything of `subject` is stored here: its records, or an event of it waiting in the inbox."""
         with Session(self._engine) as session:
             if subject.startswith("transit:"):
-                found = session.scalar(
-                    select(func.count()).where(TransitEventRow.mrn == subject.removeprefix("transit:"))
-                )
+                records = select(func.count()).where(TransitEventRow.mrn == subject.removeprefix("transit:"))
             else:
-                found = session.scalar(select(func.count()).where(VisaRecordRow.subject == subject))
-            return bool(found)
+                records = select(func.count()).where(VisaRecordRow.subject == subject)
+            waiting = select(func.count()).where(InboxRow.subject == subject, InboxRow.record.is_not(None))
+            return bool(session.scalar(records)) or bool(session.scalar(waiting))

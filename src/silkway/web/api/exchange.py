@@ -3,6 +3,7 @@ facts that arrived (never merged: an officer decides)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -79,13 +80,9 @@ def conflicts(
     actor: Officer,
     subject: Annotated[str | None, Query(max_length=60, description="e.g. transit:25KZ0000000000012")] = None,
 ) -> list[ConflictOut]:
-    return [ConflictOut(**vars_of(c)) for c in services.exchange.conflicts(subject)]
+    return [ConflictOut(**asdict(c)) for c in services.exchange.conflicts(subject)]
 
 
 @router.get("/rejections", summary="Events refused before anything was stored", response_model=list[RejectionOut])
 def rejections(services: ServicesDep, actor: Admin) -> list[RejectionOut]:
     return [RejectionOut(event_id=e, origin=o, code=c, reason=r) for e, o, c, r in services.exchange.rejections()]
-
-
-def vars_of(conflict: object) -> dict[str, object]:
-    return {name: getattr(conflict, name) for name in ConflictOut.model_fields}
