@@ -38,17 +38,22 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests migrations
-	$(BIN)/ruff format --check src tests migrations
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Benchmarks, apart from the tests: writes bench/results/<date>.md and its charts (see bench/README.md).
+# BENCH_ARGS=--quick for a smaller run; loads go to 127.0.0.1 only and stop by themselves.
 bench: $(STAMP)
-	@echo "Benchmarks arrive with the benchmarks issue; nothing to run yet." && exit 1
+	@# the load generator is wrk, from Debian's packages
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || \
+		(apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # Regenerate the lock file after editing pyproject.toml's dependencies (needs uv on PATH).
 lock:
-	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	uv pip compile pyproject.toml --extra dev --extra bench --generate-hashes --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 -o requirements.lock
 
 # Extract every translatable word (Python and templates) and add the new ones to each language's catalogue.
