@@ -22,7 +22,6 @@ from silkway.services import Services
 from silkway.settings import Settings
 from silkway.shared.clock import Clock, RunningClock, SystemClock
 from silkway.signing.keys import Keyring, KeyVault
-from silkway.signing.trustlist import load_trust_list
 from silkway.storage.dashboard import Dashboard
 from silkway.storage.engine import make_engine
 from silkway.storage.exchange import SqlExchange
@@ -30,7 +29,7 @@ from silkway.storage.personal import PersonalData
 from silkway.storage.queries import Queries
 from silkway.storage.receiving import SqlReceiver
 from silkway.storage.trust import SqlNotary
-from silkway.storage.uow import SqlUnitOfWork
+from silkway.storage.uow import SqlUnitOfWork, write_sessions
 from silkway.storage.visa_queries import VisaQueries
 from silkway.visas.scheme import Scheme
 
@@ -105,8 +104,10 @@ def build(
     scheme = Scheme.load(settings.visa_states_off)
     notary = SqlNotary(engine, keyring, settings.node_state)
 
+    sessions = write_sessions(engine)
+
     def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, places, keyring, personal, scheme.retention, settings.node_state)
+        return SqlUnitOfWork(sessions, places, keyring, personal, scheme.retention, settings.node_state)
 
     return Services(
         settings=settings,
@@ -120,7 +121,7 @@ def build(
         countries=VisaCountries(reference, scheme),
         visa_queries=VisaQueries(engine, personal, scheme.retention),
         dashboard=Dashboard(engine, reference),
-        seal_reader=TrustedSealReader(lambda: load_trust_list(notary.trust_list(clock.now()))),
+        seal_reader=TrustedSealReader(lambda: notary.verified_trust_list(clock.now())),
         hasher=Argon2Hasher(fast=fast_hashing or settings.env == "test"),
         tokens=TokenIssuer(secret=settings.secret_key, minutes=settings.token_minutes, clock=clock),
         exchange=SqlExchange(engine, personal, settings.node_state),

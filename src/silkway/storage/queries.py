@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Engine, Select, func, or_, select
+from sqlalchemy import Engine, Exists, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from silkway.accounts.model import Account
@@ -78,6 +78,17 @@ _AT_OFFICE = ("presented", "arrived", "exited", "entered")
 """Event types that mean the vehicle has reached an office."""
 
 
+def _event_at(office: str, types: tuple[str, ...]) -> Exists:
+    """Whether the transit of the enclosing query has an event of `types` at `office`. Asked of each candidate
+    transit through its own events (the `(mrn, seq)` key), not by collecting every transit ever seen at the
+    office, which at a busy post is a year of traffic at each call."""
+    return (
+        select(TransitEventRow.id)
+        .where(TransitEventRow.mrn == TransitRow.mrn, TransitEventRow.office == office, TransitEventRow.type.in_(types))
+        .exists()
+    )
+
+
 def _bare_plate(plate: str) -> str:
     return "".join(plate.upper().split()).replace("-", "")
 
@@ -100,10 +111,11 @@ class Queries:
 
     def __init__(self, engine: Engine, places: Places) -> None:
         self._engine = engine
+        self._reading = snapshot(engine)  # derived once: see storage.engine.snapshot
         self._places = places
 
     def _session(self) -> Session:
-        return Session(snapshot(self._engine))
+        return Session(self._reading)
 
     def transit(self, mrn: Mrn) -> Transit | None:
         with self._session() as session:
@@ -167,29 +179,22 @@ class Queries:
         """Pre-arrival information for `office`: released transits whose itinerary goes on through it and whose
         vehicle has not been presented, arrived or passed there yet; the earliest released first."""
         on_route = select(TransitOfficeRow.mrn).where(TransitOfficeRow.office == office, TransitOfficeRow.position > 0)
-        seen = select(TransitEventRow.mrn).where(TransitEventRow.office == office, TransitEventRow.type.in_(_AT_OFFICE))
         query = select(TransitRow.mrn).where(
             TransitRow.status == TransitStatus.IN_TRANSIT.value,
             TransitRow.mrn.in_(on_route),
-            TransitRow.mrn.not_in(seen),
+            ~_event_at(office, _AT_OFFICE),
         )
         return self._transit_page(query.order_by(TransitRow.updated_at, TransitRow.mrn), limit=limit, offset=offset)
 
     def standing_at(self, office: str, *, limit: int = 50) -> list[Transit]:
         """Transits with business still open at `office`: declarations awaiting release there (its office of
         departure), vehicles presented there and not yet passed, and arrivals there not yet discharged."""
-        presented = select(TransitEventRow.mrn).where(
-            TransitEventRow.office == office, TransitEventRow.type.in_(("presented", "arrived"))
-        )
-        passed = select(TransitEventRow.mrn).where(
-            TransitEventRow.office == office, TransitEventRow.type.in_(("exited", "entered"))
-        )
         query = select(TransitRow.mrn).where(
             or_(
                 (TransitRow.status == TransitStatus.SUBMITTED.value) & (TransitRow.departure_office == office),
                 (TransitRow.status == TransitStatus.IN_TRANSIT.value)
-                & TransitRow.mrn.in_(presented)
-                & TransitRow.mrn.not_in(passed),
+                & _event_at(office, ("presented", "arrived"))
+                & ~_event_at(office, ("exited", "entered")),
                 (TransitRow.status == TransitStatus.ARRIVED.value) & (TransitRow.destination_office == office),
             )
         )

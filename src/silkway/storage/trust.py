@@ -26,6 +26,8 @@ from silkway.signing.trustlist import (
     RootKey,
     SignedSection,
     StateSection,
+    TrustList,
+    load_trust_list,
     publish,
 )
 from silkway.storage.tables import (
@@ -273,6 +275,8 @@ class SqlNotary:
         self._keyring = keyring
         self.vault = keyring.vault
         self.node_state = node_state
+        # the verified trust list and the sections it was built from (see verified_trust_list)
+        self._verified: tuple[tuple[tuple[str, int, bytes], ...], TrustList] | None = None
 
     def _session(self) -> Session:
         return Session(self._engine)
@@ -286,9 +290,34 @@ class SqlNotary:
 
     def trust_list(self, now: datetime) -> bytes:
         with self._session() as session:
-            rows = session.scalars(select(TrustSectionRow).order_by(TrustSectionRow.state)).all()
-            sections = [SignedSection(canonical=r.canonical, signature=r.signature) for r in rows]
-            return publish(sections, node_key=self.node_key(session), node_state=self.node_state, issued_at=now)
+            return self._publish(session, now)
+
+    def _publish(self, session: Session, now: datetime) -> bytes:
+        rows = session.scalars(select(TrustSectionRow).order_by(TrustSectionRow.state)).all()
+        sections = [SignedSection(canonical=r.canonical, signature=r.signature) for r in rows]
+        return publish(sections, node_key=self.node_key(session), node_state=self.node_state, issued_at=now)
+
+    def verified_trust_list(self, now: datetime) -> TrustList:
+        """This node's trust list, verified, as checks of seals and documents use it.
+
+        Verifying every section and certificate costs milliseconds, so the result is kept until a stored section
+        changes (a key made, rotated or revoked; a peer's new section): each call reads only the sections'
+        sequences and signatures, which change with every new section. `issued_at` is when it was last built."""
+        with self._session() as session:
+            stamp = tuple(
+                (state, sequence, signature)
+                for state, sequence, signature in session.execute(
+                    select(TrustSectionRow.state, TrustSectionRow.sequence, TrustSectionRow.signature).order_by(
+                        TrustSectionRow.state
+                    )
+                )
+            )
+            cached = self._verified
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+            trust = load_trust_list(self._publish(session, now))
+        self._verified = (stamp, trust)
+        return trust
 
     def revocation_list(self, now: datetime, revoked: Sequence[RevokedVisa]) -> RevocationList:
         """The revoked and annulled visas, signed with the node key as of `now`."""

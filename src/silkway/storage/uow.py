@@ -33,14 +33,14 @@ class SqlUnitOfWork:
 
     def __init__(
         self,
-        engine: Engine,
+        sessions: sessionmaker[Session],
         places: Places,
         keyring: Keyring,
         personal: PersonalData,
         retention: Retention,
         node_state: str = "KZ",
     ) -> None:
-        self._factory = sessionmaker(bind=writer(engine), expire_on_commit=False, autoflush=True)
+        self._factory = sessions
         self._places = places
         self._keyring = keyring
         self._personal = personal
@@ -83,3 +83,8 @@ class SqlUnitOfWork:
         if self._session is None:
             raise RuntimeError("commit outside the unit of work")
         self._session.commit()
+
+
+def write_sessions(engine: Engine) -> sessionmaker[Session]:
+    """The session factory units of work share: made once, since deriving the write engine costs a millisecond."""
+    return sessionmaker(bind=writer(engine), expire_on_commit=False, autoflush=True)

@@ -71,11 +71,12 @@ class Notification:
 class VisaQueries:
     def __init__(self, engine: Engine, personal: PersonalData, retention: Retention) -> None:
         self._engine = engine
+        self._reading = snapshot(engine)  # derived once: see storage.engine.snapshot
         self._personal = personal
         self._retention = retention
 
     def _session(self) -> Session:
-        return Session(snapshot(self._engine))
+        return Session(self._reading)
 
     def _repository(self, session: Session) -> SqlVisaRepository:
         return SqlVisaRepository(session, personal=self._personal, retention=self._retention)

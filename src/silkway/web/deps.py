@@ -19,8 +19,11 @@ from silkway.shared.idempotency import MAX_KEY_LENGTH, IdempotencyKey, StoredRes
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
+# The dependencies below only read memory and check a token's HMAC (microseconds), so they are `async def`:
+# FastAPI runs a plain `def` dependency on a worker thread, and those hops cost more than the work itself.
 
-def get_services(request: Request) -> Services:
+
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -28,7 +31,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def current_actor(services: ServicesDep, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
+async def current_actor(services: ServicesDep, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
     if not token:
         raise InvalidToken("sign in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token")
     return services.tokens.read(token)
@@ -37,7 +40,7 @@ def current_actor(services: ServicesDep, token: Annotated[str | None, Depends(oa
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def optional_actor(services: ServicesDep, token: Annotated[str | None, Depends(oauth2)]) -> Actor | None:
+async def optional_actor(services: ServicesDep, token: Annotated[str | None, Depends(oauth2)]) -> Actor | None:
     """The signed-in actor, or None for an anonymous caller (a bad token is still refused)."""
     return services.tokens.read(token) if token else None
 
@@ -48,7 +51,7 @@ OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
 def require(*roles: Role) -> Any:
     """A dependency that lets only `roles` through."""
 
-    def check(actor: ActorDep) -> Actor:
+    async def check(actor: ActorDep) -> Actor:
         if actor.role not in roles:
             names = ", ".join(r.value for r in roles)
             raise NotPermitted(f"this needs the role {names}; you are signed in as {actor.role.value}")

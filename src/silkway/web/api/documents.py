@@ -17,7 +17,6 @@ from silkway.i18n import UnsupportedLanguage, negotiate
 from silkway.services import Services
 from silkway.shared.errors import InvalidInput
 from silkway.shared.mrn import Mrn
-from silkway.signing.trustlist import load_trust_list
 from silkway.storage.trust import LoggedRecord
 from silkway.transit import handlers
 from silkway.transit.errors import TransitNotFound
@@ -110,7 +109,7 @@ async def verify(request: Request, services: ServicesDep) -> dict[str, Any]:
             "send JSON {\"payload\": ...} or a multipart upload named 'file'",
             fields={"content-type": "application/json or multipart/form-data"},
         )
-    trust = load_trust_list(services.notary.trust_list(services.clock.now()))
+    trust = services.notary.verified_trust_list(services.clock.now())
     verdicts = [check_seal(p, trust).to_json() for p in payloads]
     first = verdicts[0]
     return {**first, "codes_found": len(verdicts)}

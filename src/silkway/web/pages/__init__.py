@@ -6,11 +6,11 @@ visitor who must sign in, lacks the role, or sends a stale form, and the headers
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from silkway.shared.errors import DomainError
 from silkway.web import errors
@@ -32,8 +32,46 @@ CONTENT_SECURITY_POLICY = (
 
 
 def _is_page(request: Request) -> bool:
-    path = request.url.path
+    return _is_page_path(request.url.path)
+
+
+def _is_page_path(path: str) -> bool:
     return not (path.startswith("/api/") or path in ("/openapi.json", "/docs", "/healthz"))
+
+
+class PageHeaders:
+    """The headers every page carries, and the CSRF cookie a page handler asked for (``request.state.new_csrf``).
+
+    Plain ASGI rather than ``@app.middleware("http")``: that wrapper runs every request, API calls included,
+    through an extra task and stream, which the load benchmark showed costs more than a border check's
+    own HTTP handling. API answers pass through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not _is_page_path(path) or path.startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                new_csrf = scope.get("state", {}).get("new_csrf")
+                if new_csrf:
+                    cookie = Response()
+                    cookie.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="strict", path="/")
+                    headers.append("set-cookie", cookie.headers["set-cookie"])
+                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                # a traveller's status link carries its secret in the URL: never send it on as a referrer
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def install(app: FastAPI) -> None:
@@ -41,20 +79,7 @@ def install(app: FastAPI) -> None:
     for module in (account, carrier, customs, consul, traveller, border, analyst, admin):
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def page_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        if _is_page(request) and not request.url.path.startswith("/static/"):
-            new_csrf = getattr(request.state, "new_csrf", None)
-            if new_csrf:
-                response.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="strict", path="/")
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            # a traveller's status link carries its secret in the URL: never send it on as a referrer
-            response.headers.setdefault("Referrer-Policy", "no-referrer")
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(PageHeaders)
 
     @app.exception_handler(SignInNeeded)
     async def _sign_in(request: Request, exc: SignInNeeded) -> Response:

@@ -24,7 +24,6 @@ from silkway.places.model import Office
 from silkway.shared.actors import Actor, Role
 from silkway.shared.errors import DomainError, InvalidInput
 from silkway.shared.mrn import Mrn
-from silkway.signing.trustlist import load_trust_list
 from silkway.storage.trust import LoggedRecord
 from silkway.transit import handlers
 from silkway.transit.commands import (
@@ -354,7 +353,7 @@ def lookup_photo(visit: CustomsPage, form: FormDep) -> Response:
         payloads = []
     if not payloads:
         return refuse(visit._(NO_QR))
-    trust = load_trust_list(visit.services.notary.trust_list(visit.services.clock.now()))
+    trust = visit.services.notary.verified_trust_list(visit.services.clock.now())
     verdict = check_seal(payloads[0], trust)
     if not verdict.genuine or verdict.summary is None:
         return refuse(
