@@ -239,8 +239,8 @@ def _requests(workload: Workload, tokens: dict[str, str], scale: Scale, folder: 
     """
     warm_travellers = workload.travellers[: scale.warmup_travellers]
     travellers = workload.travellers[scale.warmup_travellers :]
-    warm_transits = workload.presentations[: scale.transits // 10]
-    transits = workload.presentations[scale.transits // 10 :]
+    warm = max(1, len(workload.presentations) // 10)
+    warm_transits, transits = workload.presentations[:warm], workload.presentations[warm:]
 
     def lines(presentations: Sequence[Presentation], holders: Sequence[Traveller], rounds: int) -> list[str]:
         checks = []
@@ -255,9 +255,10 @@ def _requests(workload: Workload, tokens: dict[str, str], scale: Scale, folder: 
         return out
 
     rounds = max(2, 2 * round(len(transits) / len(travellers) / 2))
-    warm = lines(warm_transits, warm_travellers, 2)
-    main = lines(transits, travellers, rounds)
-    return _write(folder / "app-warmup.txt", warm), _write(folder / "app.txt", main)
+    return (
+        _write(folder / "app-warmup.txt", lines(warm_transits, warm_travellers, 2)),
+        _write(folder / "app.txt", lines(transits, travellers, rounds)),
+    )
 
 
 def _visa_check(holder: Traveller, tokens: dict[str, str], *, entry: bool) -> str:
@@ -290,15 +291,16 @@ def _wrk(ctx: Context, base: str, requests: Path, seconds: int) -> Load:
     return Load.parse(out.stdout)
 
 
-def _settled(url: str) -> int:
-    """The count of stored checks once the requests still in flight when wrk stopped have been answered."""
-    count = _stored(url)
-    while True:
-        time.sleep(0.5)
+def _settled(url: str, quiet: float = 3.0) -> int:
+    """The count of stored checks once the requests still in flight when wrk stopped have been answered: the
+    count has not moved for `quiet` seconds (longer than any answer took under load)."""
+    count, since = _stored(url), time.monotonic()
+    while time.monotonic() - since < quiet:
+        time.sleep(0.25)
         again = _stored(url)
-        if again == count:
-            return count
-        count = again
+        if again != count:
+            count, since = again, time.monotonic()
+    return count
 
 
 def _stored(url: str) -> int:

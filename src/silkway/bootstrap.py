@@ -145,7 +145,15 @@ def create_web_app() -> FastAPI:
 
     services = build()
     if not services.settings.federated:
-        return create_app(services)
+
+        @asynccontextmanager
+        async def closing(app: FastAPI) -> AsyncIterator[None]:
+            try:
+                yield
+            finally:
+                services.close()  # the database connections go back as the server stops
+
+        return create_app(services, lifespan=closing)
     worker = exchange_worker(services)
 
     @asynccontextmanager

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select, tuple_, update
+from sqlalchemy import Engine, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from silkway.shared.errors import InvalidInput, NotFound
@@ -225,12 +225,16 @@ class SqlLedger:
         The log's single state row is locked for the rest of the transaction, which orders appends from
         concurrent writers (SQLite's write lock does the same there).
         """
-        state = self._session.scalars(select(LogStateRow).where(LogStateRow.id == 1).with_for_update()).first()
-        if state is None:  # a new database; two first writers racing here meet at the primary key
-            state = LogStateRow(id=1, size=0)
-            self._session.add(state)
-        size = state.size
+        # Core statements, not ORM objects: this runs for every record written, and the unit-of-work flush of a
+        # leaf, its nodes and the state row cost more than the hashing (bench/README.md, profile)
+        connection = self._session.connection()
+        size = connection.scalar(select(LogStateRow.size).where(LogStateRow.id == 1).with_for_update())
+        if size is None:  # a new database; two first writers racing here meet at the primary key
+            connection.execute(insert(LogStateRow).values(id=1, size=0))
+            size = 0
         known: dict[merkle.NodeKey, bytes] = {}
+        leaves: list[dict[str, object]] = []
+        nodes: list[dict[str, object]] = []
         indices = []
         for kind, ref, seq, record in records:
             leaf = merkle.leaf_hash(record.canonical)
@@ -239,12 +243,14 @@ class SqlLedger:
                 known.update(_log_nodes(self._session, needed))
             completed = merkle.completed_by_append(size, leaf, known.__getitem__)
             known.update(completed)
-            self._session.add(LogLeafRow(index=size, leaf_hash=leaf, kind=kind, ref=ref, seq=seq))
-            self._session.add_all(LogNodeRow(level=level, idx=idx, hash=h) for (level, idx), h in completed)
+            leaves.append({"index": size, "leaf_hash": leaf, "kind": kind, "ref": ref, "seq": seq})
+            nodes += ({"level": level, "idx": idx, "hash": h} for (level, idx), h in completed)
             indices.append(size)
             size += 1
-        state.size = size
-        self._session.flush()
+        if leaves:
+            connection.execute(insert(LogLeafRow), leaves)
+            connection.execute(insert(LogNodeRow), nodes)
+            connection.execute(update(LogStateRow).where(LogStateRow.id == 1).values(size=size))
         return indices
 
 
