@@ -18,10 +18,11 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 from sqlalchemy import create_engine, func, select
@@ -32,6 +33,7 @@ from bench.workload import Presentation, Traveller, Workload, copy_database, env
 from silkway.storage.engine import normalise_url
 from silkway.storage.tables import TransitEventRow, VisaCrossingRow
 
+T = TypeVar("T")
 CONNECTIONS = 64
 REPLAY = Path(__file__).resolve().parent / "lua" / "replay.lua"
 THROUGHPUT_GOAL = 0.5  # of the floor's requests per second
@@ -237,10 +239,11 @@ def _requests(workload: Workload, tokens: dict[str, str], scale: Scale, folder: 
     rounds is even, so the list can start again from the top (a vehicle may be presented again at an office
     it has not passed).
     """
-    warm_travellers = workload.travellers[: scale.warmup_travellers]
-    travellers = workload.travellers[scale.warmup_travellers :]
-    warm = max(1, len(workload.presentations) // 10)
-    warm_transits, transits = workload.presentations[:warm], workload.presentations[warm:]
+    # the warm-up signs at every office and post once: a worker unseals each office's key (scrypt) on first use
+    warm_transits = _covering(workload.presentations, lambda p: (p.office,), max(1, len(workload.presentations) // 10))
+    warm_travellers = _covering(workload.travellers, lambda t: t.posts, scale.warmup_travellers)
+    transits = [p for p in workload.presentations if p not in warm_transits]
+    travellers = [t for t in workload.travellers if t not in warm_travellers]
 
     def lines(presentations: Sequence[Presentation], holders: Sequence[Traveller], rounds: int) -> list[str]:
         checks = []
@@ -259,6 +262,23 @@ def _requests(workload: Workload, tokens: dict[str, str], scale: Scale, folder: 
         _write(folder / "app-warmup.txt", lines(warm_transits, warm_travellers, 2)),
         _write(folder / "app.txt", lines(transits, travellers, rounds)),
     )
+
+
+def _covering(items: Sequence[T], places: Callable[[T], Sequence[str]], at_least: int) -> list[T]:
+    """The first item at each place, then more from the top until there are `at_least`; never more than half
+    of the items, so the measured run keeps the rest."""
+    seen: set[str] = set()
+    chosen: list[T] = []
+    for item in items:
+        if not seen.issuperset(places(item)):
+            seen.update(places(item))
+            chosen.append(item)
+    for item in items:
+        if len(chosen) >= at_least:
+            break
+        if item not in chosen:
+            chosen.append(item)
+    return chosen[: max(1, len(items) // 2)]
 
 
 def _visa_check(holder: Traveller, tokens: dict[str, str], *, entry: bool) -> str:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
@@ -148,6 +149,7 @@ def create_web_app() -> FastAPI:
 
         @asynccontextmanager
         async def closing(app: FastAPI) -> AsyncIterator[None]:
+            _limit_threads(services.settings.worker_threads)
             try:
                 yield
             finally:
@@ -159,6 +161,7 @@ def create_web_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.exchange_worker = worker
+        _limit_threads(services.settings.worker_threads)
         await worker.start()
         try:
             yield
@@ -167,6 +170,15 @@ def create_web_app() -> FastAPI:
             services.close()
 
     return create_app(services, lifespan=lifespan)
+
+
+def _limit_threads(threads: int) -> None:
+    """How many requests this process's handlers work on at once; the others wait their turn in arrival order.
+
+    Handlers are plain functions on worker threads (their database calls block). With as many threads as
+    requests, every request holds the GIL and a database lock in turn, so each takes as long as all of them
+    together; a few threads finish requests one after another (bench/README.md, border checks under load)."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
 def exchange_worker(services: Services, bus: Bus | None = None) -> ExchangeWorker:

@@ -36,6 +36,8 @@ class Settings:
     """The first token of every subject and stream name, so several schemes (or test runs) share a cluster."""
     stream_replicas: int = 1
     """JetStream replicas of the node's inbound stream: 1 on one server, 3 on the production cluster."""
+    worker_threads: int = 40
+    """Requests a server process works on at once (the threads its handlers run on)."""
     clock_start: datetime | None = None
     """Test mode only: the node's clock starts at this instant and runs on from there."""
 
@@ -69,6 +71,7 @@ class Settings:
             nats_url=env.get("SILKWAY_NATS_URL") or None,
             bus_prefix=env.get("SILKWAY_BUS_PREFIX", "silkway"),
             stream_replicas=_int(env, "SILKWAY_STREAM_REPLICAS", 1),
+            worker_threads=_int(env, "SILKWAY_WORKER_THREADS", 40),
             clock_start=_instant(env, "SILKWAY_CLOCK_START"),
         )
         settings.check()
@@ -89,6 +92,8 @@ class Settings:
             raise SettingsError(f"SILKWAY_NATS_URL must be a nats:// or tls:// address, not {self.nats_url!r}")
         if not self.bus_prefix.isidentifier():
             raise SettingsError(f"SILKWAY_BUS_PREFIX must be letters, digits and underscores, not {self.bus_prefix!r}")
+        if not 1 <= self.worker_threads <= 200:
+            raise SettingsError("SILKWAY_WORKER_THREADS must be between 1 and 200")
         if self.stream_replicas not in (1, 3, 5):
             raise SettingsError("SILKWAY_STREAM_REPLICAS must be 1, 3 or 5")
         if self.clock_start is not None and self.env != "test":

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+
 from bench.border_sim import (
     Controls,
     Duration,
@@ -23,7 +24,6 @@ from bench.border_sim import (
 )
 from bench.border_time import TOLERANCE, Assumptions
 from bench.carec import LANES, MAX_UTILISATION, POSTS, PostFigure
-
 from silkway.places import ReferenceData
 
 BASE = Assumptions().controls()
