@@ -60,3 +60,14 @@ def test_production_refuses_to_start_with_the_default_secret(sqlite_url: str) ->
 def test_an_unknown_environment_is_refused() -> None:
     with pytest.raises(SettingsError, match="SILKWAY_ENV"):
         Settings.from_env({"SILKWAY_ENV": "staging"})
+
+
+@pytest.mark.parametrize("value", ["0", "201", "many", "-4"])
+def test_worker_threads_out_of_range_or_not_a_number_are_refused(value: str) -> None:
+    with pytest.raises(SettingsError, match="SILKWAY_WORKER_THREADS"):
+        Settings.from_env({"SILKWAY_WORKER_THREADS": value})
+
+
+def test_worker_threads_default_to_forty_and_may_be_set() -> None:
+    assert Settings.from_env({}).worker_threads == 40
+    assert Settings.from_env({"SILKWAY_WORKER_THREADS": "8"}).worker_threads == 8
