@@ -133,10 +133,10 @@ def _app(ctx: Context, scale: Scale, url: str, workload: Workload) -> tuple[Load
     with _serve(ctx, command, env, "/healthz", f"app-{_backend(url)}") as base:
         tokens = _tokens(base, workload)
         warmup, main = _requests(workload, tokens, scale, ctx.work)
-        _wrk(ctx, base, warmup, scale.warmup_seconds)
-        before = _settled(url)
+        warm = _wrk(ctx, base, warmup, scale.warmup_seconds)
+        before = _settled(url, quiet=max(3.0, 2 * warm.max / 1000))
         load = _wrk(ctx, base, main, scale.seconds)
-        stored = _settled(url) - before
+        stored = _settled(url, quiet=max(3.0, 2 * load.max / 1000)) - before
     # wrk stops counting with up to one request per connection still in flight; the server finishes those
     if not load.ok <= stored <= load.ok + CONNECTIONS:
         raise RuntimeError(
@@ -311,9 +311,9 @@ def _wrk(ctx: Context, base: str, requests: Path, seconds: int) -> Load:
     return Load.parse(out.stdout)
 
 
-def _settled(url: str, quiet: float = 3.0) -> int:
+def _settled(url: str, quiet: float) -> int:
     """The count of stored checks once the requests still in flight when wrk stopped have been answered: the
-    count has not moved for `quiet` seconds (longer than any answer took under load)."""
+    count has not moved for `quiet` seconds (twice the longest answer of the run)."""
     count, since = _stored(url), time.monotonic()
     while time.monotonic() - since < quiet:
         time.sleep(0.25)

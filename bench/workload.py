@@ -248,7 +248,9 @@ def copy_database(source_url: str, target_url: str) -> None:
             for table in reversed(metadata.sorted_tables):  # whatever the migrations seeded goes first
                 write.execute(table.delete())
             for table in metadata.sorted_tables:
-                rows = [dict(row._mapping) for row in read.execute(select(table))]
+                # generated columns are computed again by the target
+                columns = [column for column in table.columns if column.computed is None]
+                rows = [dict(row._mapping) for row in read.execute(select(*columns))]
                 for start in range(0, len(rows), 5000):
                     write.execute(insert(table), rows[start : start + 5000])
             if target.dialect.name == "postgresql":
