@@ -402,7 +402,7 @@ def _section(ctx: Context, scale: Scale, results: Sequence[Result], prepared: fl
             )
         )
     charts = [_chart(ctx, results)]
-    return Section(title="1. Border checks under load", body="\n".join(body), goals=goals, charts=charts)
+    return Section(title="Border checks under load", body="\n".join(body), goals=goals, charts=charts)
 
 
 def _why_throughput(r: Result) -> str:

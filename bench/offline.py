@@ -181,7 +181,7 @@ def _section(ctx: Context, rates: Sequence[Rate], rounds: int, seconds: float) -
         )
         for r in rates
     ]
-    return Section(title="3. Offline verification", body=body, goals=goals, charts=[_chart(ctx, rates)])
+    return Section(title="Offline verification", body=body, goals=goals, charts=[_chart(ctx, rates)])
 
 
 def _chart(ctx: Context, rates: Sequence[Rate]) -> Path:
