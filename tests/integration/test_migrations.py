@@ -85,3 +85,32 @@ def test_the_signing_migration_refuses_events_recorded_before_signing(tmp_path: 
         assert conn.execute(text("SELECT count(*) FROM transit_events")).scalar_one() == 1
         assert "trust_keys" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_upgrading_a_sqlite_database_keeps_every_row_of_a_rebuilt_table(tmp_path: Path) -> None:
+    # 0005 rebuilds `transits` on SQLite (a stored generated column); the rows that refer to it must survive
+    url = f"sqlite:///{tmp_path / 'pilot.db'}"
+    cfg = config(url)
+    command.upgrade(cfg, "0004")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO transits (mrn, status, holder, departure_office, destination_office, plate, "
+                "guarantee_reference, guarantee_amount, version, submitted_at, updated_at) "
+                "VALUES ('26KZ0000000000001A', 'released', 'carrier-kz', 'KZ-ALA-ZHETYSU', 'UZ-TAS-CUSTOMS', "
+                "'123 ABC-02', 'GRN-KZ-0001', 10, 2, "
+                "'2026-11-01 08:00:00', '2026-11-01 09:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO transit_offices (mrn, position, office, country) "
+                "VALUES ('26KZ0000000000001A', 0, 'KZ-ALA-ZHETYSU', 'KZ')"
+            )
+        )
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM transit_offices")).scalar() == 1
+        assert conn.execute(text("SELECT plate_key FROM transits")).scalar() == "123ABC02"
+    engine.dispose()

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    Computed,
     Date,
     DateTime,
     Dialect,
@@ -95,6 +96,10 @@ class TransitRow(Base):
     departure_office: Mapped[str] = mapped_column(String(40))
     destination_office: Mapped[str] = mapped_column(String(40))
     plate: Mapped[str | None] = mapped_column(String(20), index=True)
+    plate_key: Mapped[str | None] = mapped_column(
+        String(20), Computed("replace(replace(plate, ' ', ''), '-', '')", persisted=True), index=True
+    )
+    """The plate with spaces and dashes taken out, as an officer's look-up compares it; kept by the database."""
     guarantee_reference: Mapped[str] = mapped_column(String(40), index=True)
     guarantee_amount: Mapped[Decimal]
     version: Mapped[int]
@@ -109,8 +114,12 @@ class TransitOfficeRow(Base):
 
     mrn: Mapped[str] = mapped_column(ForeignKey("transits.mrn", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
-    office: Mapped[str] = mapped_column(String(40), index=True)
+    office: Mapped[str] = mapped_column(String(40))
     country: Mapped[str] = mapped_column(String(2), index=True)
+
+
+# by office, then MRN: "is this transit on that office's route?" is one look into the index
+Index("ix_transit_offices_office", TransitOfficeRow.office, TransitOfficeRow.mrn)
 
 
 class TransitEventRow(Base):
@@ -133,7 +142,8 @@ class TransitEventRow(Base):
     log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
 
 
-Index("ix_transit_events_office_type", TransitEventRow.office, TransitEventRow.type)
+# by office and type, then MRN: "was this transit seen at that office?" is one look into the index
+Index("ix_transit_events_office_type", TransitEventRow.office, TransitEventRow.type, TransitEventRow.mrn)
 
 
 class MrnSerialRow(Base):
@@ -260,7 +270,7 @@ class VisaApplicationRow(Base):
     leave: Mapped[date] = mapped_column(Date)
     lodged_at: Mapped[datetime] = mapped_column(index=True)
     consultation_until: Mapped[datetime | None]
-    decided_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None] = mapped_column(index=True)
     visa_number: Mapped[str | None] = mapped_column(String(9), unique=True)
     version: Mapped[int]
     purge_after: Mapped[date | None] = mapped_column(Date, index=True)
@@ -291,8 +301,8 @@ class VisaRow(Base):
     limited: Mapped[bool]
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
-    issued_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
+    issued_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(index=True)
     revoked_by: Mapped[str | None] = mapped_column(String(2))
 
 
@@ -329,7 +339,7 @@ class VisaCrossingRow(Base):
     state: Mapped[str] = mapped_column(String(2), index=True)
     office: Mapped[str] = mapped_column(String(40))
     direction: Mapped[str] = mapped_column(String(5))
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)
     day: Mapped[date] = mapped_column(Date)
     allowed: Mapped[bool]
     flags: Mapped[str] = mapped_column(String(200))

@@ -177,23 +177,47 @@ class VisaQueries:
             ]
 
     def overstayers(self, state: str, today: date) -> list[Overstayer]:
-        """Travellers who left `state` after overstaying, and those still recorded in it past their latest exit."""
-        with self._session() as session:
-            rows = session.execute(
-                select(VisaCrossingRow, VisaRow.nationality)
-                .join(VisaRow, VisaRow.number == VisaCrossingRow.visa_number)
-                .where(VisaCrossingRow.state == state, VisaCrossingRow.allowed.is_(True))
-                .order_by(VisaCrossingRow.passport_lookup, VisaCrossingRow.at, VisaCrossingRow.id)
+        """Travellers who left `state` after overstaying, and those still recorded in it past their latest exit.
+
+        Both are picked out by the database: the exits flagged with an overstay, and each traveller's last
+        crossing in the state (numbered per passport, newest first) where that is an entry whose latest exit
+        has passed — rather than every crossing ever recorded in the state read into Python."""
+        crossing = VisaCrossingRow
+        in_state = (crossing.state == state, crossing.allowed.is_(True))
+        newest = (
+            select(
+                crossing.id.label("id"),
+                func.row_number()
+                .over(partition_by=crossing.passport_lookup, order_by=(crossing.at.desc(), crossing.id.desc()))
+                .label("newest"),
+            )
+            .join(VisaRow, VisaRow.number == crossing.visa_number)
+            .where(*in_state)
+            .subquery()
+        )
+        rows = select(crossing, VisaRow.nationality).join(VisaRow, VisaRow.number == crossing.visa_number)
+        with self._session() as session:  # one snapshot for both (see storage.engine.snapshot)
+            left = session.execute(
+                rows.where(*in_state, crossing.direction == "exit", crossing.overstay_days > 0).order_by(
+                    crossing.passport_lookup, crossing.at, crossing.id
+                )
             ).all()
-        last: dict[str, tuple[VisaCrossingRow, str]] = {}
-        out: list[Overstayer] = []
-        for crossing, nationality in rows:
-            if crossing.direction == "exit" and crossing.overstay_days > 0:
-                out.append(_overstayer(crossing, nationality, left=True, days=crossing.overstay_days))
-            last[crossing.passport_lookup] = (crossing, nationality)
-        for crossing, nationality in last.values():
-            if crossing.direction == "entry" and crossing.latest_exit is not None and crossing.latest_exit < today:
-                out.append(_overstayer(crossing, nationality, left=False, days=(today - crossing.latest_exit).days))
+            staying = session.execute(
+                rows.join(newest, newest.c.id == crossing.id)
+                .where(
+                    newest.c.newest == 1,
+                    crossing.direction == "entry",
+                    crossing.latest_exit.is_not(None),
+                    crossing.latest_exit < today,
+                )
+                .order_by(crossing.passport_lookup)
+            ).all()
+            out = [_overstayer(c, nationality, left=True, days=c.overstay_days) for c, nationality in left]
+            out += [
+                _overstayer(c, nationality, left=False, days=(today - c.latest_exit).days)
+                for c, nationality in staying
+                if c.latest_exit is not None
+            ]
         return sorted(out, key=lambda o: (-o.overstay_days, o.visa_number))
 
     def alerts(self, on: date) -> Sequence[Alert]:
