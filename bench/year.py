@@ -472,7 +472,7 @@ def _latency_chart(timings: Sequence[Timing], path: Path) -> Path:
     ax.set_yticks(list(positions), names, fontsize=8)
     ax.set_xlabel("ms (log scale)")
     ax.set_title("A year of traffic: latency of the app's reads")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
