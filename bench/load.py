@@ -389,7 +389,7 @@ def _section(ctx: Context, scale: Scale, results: Sequence[Result], prepared: fl
                 f"≥ {THROUGHPUT_GOAL:.0%} of the floor",
                 f"{r.ratio:.0%} ({r.app.rps:,.0f} of {r.floor.rps:,.0f} requests/s)",
                 met=r.ratio >= THROUGHPUT_GOAL,
-                why=_why_throughput(r),
+                why=WHY_THROUGHPUT,
             )
         )
         goals.append(
@@ -405,12 +405,11 @@ def _section(ctx: Context, scale: Scale, results: Sequence[Result], prepared: fl
     return Section(title="Border checks under load", body="\n".join(body), goals=goals, charts=charts)
 
 
-def _why_throughput(r: Result) -> str:
-    return (
-        "a border check does far more than the floor's one verify, one read and one insert: it reads the "
-        "transit's or visa's signed history, signs and chains a new record, appends it to the Merkle log and "
-        "writes its outbox row, all in one transaction. See bench/README.md (profile) for where the time goes."
-    )
+WHY_THROUGHPUT = (
+    "a border check does far more than the floor's one verify, one read and one insert: it reads the "
+    "transit's or visa's signed history, signs and chains a new record, appends it to the Merkle log and "
+    "writes its outbox row, all in one transaction. See bench/README.md (profile) for where the time goes."
+)
 
 
 def _why_latency(r: Result) -> str:
