@@ -327,6 +327,32 @@ class VisaRecordRow(Base):
     log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
 
 
+class AuditRecordRow(Base):
+    """A signed record of an administrative write (an account, a risk rule, a guarantee, a sign-in lock-out),
+    signed by the acting state's node key, chained per subject and appended to the transparency log like every
+    other record. Rows are only ever inserted: no route updates or deletes them."""
+
+    __tablename__ = "audit_records"
+    __table_args__ = (UniqueConstraint("subject", "seq", name="uq_audit_records_subject_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    state: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(80))
+    seq: Mapped[int]
+    type: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+    canonical: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(32))
+    hash: Mapped[str] = mapped_column(String(64))
+    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+# a state's trail in log order: the admin's export pages through it
+Index("ix_audit_records_state", AuditRecordRow.state, AuditRecordRow.log_index)
+
+
 class VisaCrossingRow(Base):
     """An allowed entry or exit (or a refused entry), for the stay rule and the overstayers list."""
 
