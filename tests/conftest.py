@@ -58,7 +58,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return
     admin = postgres_admin_url()
     assert admin is not None
-    name = f"silkway_test_{_worker()}"
+    # the process id too, so two test runs on one machine (a developer's and CI's) never drop each other's database
+    name = f"silkway_test_{_worker()}_{os.getpid()}"
     admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -10,6 +10,8 @@ import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from silkway.auth.passwords import Argon2Hasher
 from silkway.auth.tokens import TokenIssuer
@@ -20,21 +22,27 @@ from silkway.exchange.relay import ExchangeWorker
 from silkway.places.model import OfficeKind
 from silkway.places.reference import ReferenceData
 from silkway.services import Services
-from silkway.settings import Settings
+from silkway.settings import Settings, SettingsError
 from silkway.shared.clock import Clock, RunningClock, SystemClock
-from silkway.signing.keys import Keyring, KeyVault
+from silkway.signing.errors import KeyUnavailable
+from silkway.signing.keys import Keyring, KeyVault, sealed_work_factor
+from silkway.storage.audit import AuditTrailQueries
 from silkway.storage.dashboard import Dashboard
 from silkway.storage.engine import make_engine
 from silkway.storage.exchange import SqlExchange
+from silkway.storage.limits import SqlLimits
 from silkway.storage.personal import PersonalData
 from silkway.storage.queries import Queries
 from silkway.storage.receiving import SqlReceiver
+from silkway.storage.tables import TrustKeyRow
 from silkway.storage.trust import SqlNotary
 from silkway.storage.uow import SqlUnitOfWork, write_sessions
 from silkway.storage.visa_queries import VisaQueries
 from silkway.visas.scheme import Scheme
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+SEALING_WORK_FACTOR = 15
+"""scrypt's work factor (log2 N) for private keys and personal data at rest, outside tests."""
 
 
 class TransitPlaces:
@@ -99,7 +107,7 @@ def build(
     places = TransitPlaces(reference)
     engine = make_engine(settings.database_url)
     # scrypt's full work factor guards keys at rest; tests use a light one so each test's node sets up fast
-    work_factor = 10 if settings.env == "test" else 15
+    work_factor = 10 if settings.env == "test" else SEALING_WORK_FACTOR
     keyring = Keyring(KeyVault(settings.key_passphrase, work_factor=work_factor))
     personal = PersonalData(settings.key_passphrase, work_factor=work_factor)
     scheme = Scheme.load(settings.visa_states_off)
@@ -121,12 +129,14 @@ def build(
         scheme=scheme,
         countries=VisaCountries(reference, scheme),
         visa_queries=VisaQueries(engine, personal, scheme.retention),
+        audit_trail=AuditTrailQueries(engine, personal),
         dashboard=Dashboard(engine, reference),
         seal_reader=TrustedSealReader(lambda: notary.verified_trust_list(clock.now())),
         hasher=Argon2Hasher(fast=fast_hashing or settings.env == "test"),
         tokens=TokenIssuer(secret=settings.secret_key, minutes=settings.token_minutes, clock=clock),
         exchange=SqlExchange(engine, personal, settings.node_state),
         receiver=SqlReceiver(uow, node_state=settings.node_state, clock=clock, office_country=places.office_country),
+        limits=SqlLimits(engine, secret=settings.secret_key),
         close=engine.dispose,
     )
 
@@ -139,12 +149,62 @@ def migrate(database_url: str) -> None:
     command.upgrade(config, "head")
 
 
+def check_keys_at_rest(services: Services) -> int:
+    """In production, that every private key the database holds is sealed by the vault, under production's
+    work factor, and opens with this node's SILKWAY_KEY_PASSPHRASE; returns how many keys were checked (none
+    outside production, where tests and demos seal with a light work factor).
+
+    Run it before serving and before making any key, so a wrong passphrase never seals new keys beside the old.
+    On a key stored unencrypted, sealed too lightly or not opening, raises `SettingsError` naming the key by its
+    (public) id, never its bytes."""
+    if not services.settings.production:
+        return 0
+    engine = make_engine(services.settings.database_url)
+    try:
+        with Session(engine) as session:
+            rows = session.execute(
+                select(TrustKeyRow.key_id, TrustKeyRow.sealed_private)
+                .where(TrustKeyRow.sealed_private.is_not(None))
+                .order_by(TrustKeyRow.key_id)
+            ).all()
+    finally:
+        engine.dispose()
+    vault = services.notary.vault
+    for key_id, held in rows:
+        sealed: bytes = held or b""  # never empty: the query left out the keys held public-only
+        work_factor = sealed_work_factor(sealed)
+        if work_factor is None:
+            raise SettingsError(
+                f"the private key {key_id} is stored unencrypted; SILKWAY_ENV=production serves only with every "
+                "private key sealed under SILKWAY_KEY_PASSPHRASE"
+            )
+        if work_factor < SEALING_WORK_FACTOR:
+            raise SettingsError(
+                f"the private key {key_id} is sealed with scrypt N=2^{work_factor} (a test database?); "
+                f"SILKWAY_ENV=production needs N=2^{SEALING_WORK_FACTOR} at least"
+            )
+        try:
+            vault.open(sealed, key_id)  # scrypt runs once per salt: the keys of one ceremony share it
+        except KeyUnavailable as exc:
+            raise SettingsError(f"{exc}; SILKWAY_ENV=production does not start with keys it cannot open") from None
+    return len(rows)
+
+
 def create_web_app() -> FastAPI:
     """The ASGI app for uvicorn, wired from the environment (`uvicorn --factory`). A federated node also runs
-    its exchange with its peers (outbox relay and inbox consumer) for as long as the app runs."""
+    its exchange with its peers (outbox relay and inbox consumer) for as long as the app runs. In production it
+    refuses to start with private keys it cannot vouch for (`check_keys_at_rest`), and in every mode the access
+    log leaves out what query strings carry (`silkway.web.logs`)."""
     from silkway.web.app import create_app
+    from silkway.web.logs import redact_access_log
 
+    redact_access_log()
     services = build()
+    try:
+        check_keys_at_rest(services)
+    except SettingsError:
+        services.close()
+        raise
     if not services.settings.federated:
 
         @asynccontextmanager

@@ -21,8 +21,10 @@ from silkway.shared.idempotency import StoredResponse
 from silkway.signing.authority import Authority, UnknownKey
 from silkway.signing.revocations import RevocationList
 from silkway.signing.trustlist import KeyEntry
+from silkway.storage.audit import AuditTrailQueries
 from silkway.storage.dashboard import Dashboard
 from silkway.storage.exchange import SqlExchange
+from silkway.storage.limits import SqlLimits
 from silkway.storage.queries import Queries
 from silkway.storage.receiving import SqlReceiver
 from silkway.storage.trust import SqlNotary
@@ -57,6 +59,10 @@ class Services:
     """The node's exchange with its peer states: the relay's outbox, its status, conflicts (read side)."""
     receiver: SqlReceiver
     """Verifies and stores what peer states send."""
+    limits: SqlLimits
+    """What clients did lately, for the rate limits (`silkway.web.limits`) and the lock-out of unknown usernames."""
+    audit_trail: AuditTrailQueries
+    """Each state's audit trail: every record signed with one of its keys, in log order (read-only)."""
 
     @property
     def served_states(self) -> tuple[str, ...]:
@@ -137,9 +143,7 @@ class Services:
     def establish_trust(self) -> int:
         """Keys for every member state, office and this node, where missing (idempotent); how many were made."""
         with self.uow() as uow:
-            created = Authority(uow.keys, self.notary.vault).establish(
-                self.offices_by_state(), node_state=self.settings.node_state, now=self.clock.now()
-            )
+            created = Authority(uow.keys, self.notary.vault).establish(self.offices_by_state(), now=self.clock.now())
             self._share_sections(uow)
             uow.commit()
         return created

@@ -29,6 +29,16 @@ APPLICATION: dict[str, Any] = {
 }
 
 
+ISSUE: dict[str, Any] = {
+    "decision": "issue",
+    "valid_from": "2026-12-01",
+    "valid_until": "2027-02-28",
+    "duration_of_stay_days": 60,
+    "entries": "multiple",
+}
+"""A consul's decision to issue a multiple-entry visa for the default application's journey."""
+
+
 PROBLEM = "application/problem+json"
 
 
@@ -76,14 +86,7 @@ class Traveller:
         return result
 
     def decide(self, consul: str = "consul-kz", **changes: Any) -> dict[str, Any]:
-        body = {
-            "decision": "issue",
-            "valid_from": "2026-12-01",
-            "valid_until": "2027-02-28",
-            "duration_of_stay_days": 60,
-            "entries": "multiple",
-        }
-        body.update(changes)
+        body = {**ISSUE, **changes}
         response = self.client.post(
             f"/api/v1/visa-applications/{self.id}/decision", json=body, headers=auth(self.client, consul)
         )

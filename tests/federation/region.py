@@ -1,9 +1,9 @@
 """Several national nodes in one process for the federation tests: each its own database, keys and app, joined
-by an in-process bus with JetStream's delivery rules, on one shared clock."""
+by an in-process bus with JetStream's delivery rules, on one shared clock (or, to test skew, a clock per node)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from silkway.exchange.memory import InProcessBus, InProcessServer
 from silkway.exchange.relay import consume_once, relay_once
 from silkway.services import Services
 from silkway.settings import Settings
-from silkway.shared.clock import FixedClock
+from silkway.shared.clock import Clock, FixedClock
 from silkway.web.app import create_app
 
 
@@ -80,8 +80,14 @@ class Region:
 
 
 @contextmanager
-def region(tmp_path: Path, clock: FixedClock, states: tuple[str, ...] = ("KZ", "UZ", "TJ")) -> Iterator[Region]:
-    """Nodes for `states`, each having pinned every other's root (the key ceremony), exchange settled."""
+def region(
+    tmp_path: Path,
+    clock: FixedClock,
+    states: tuple[str, ...] = ("KZ", "UZ", "TJ"),
+    clocks: Mapping[str, Clock] | None = None,
+) -> Iterator[Region]:
+    """Nodes for `states`, each having pinned every other's root (the key ceremony), exchange settled. Every node
+    reads `clock`, but those given their own in `clocks`."""
     server = InProcessServer()
     nodes: dict[str, Node] = {}
     clients = []
@@ -95,7 +101,8 @@ def region(tmp_path: Path, clock: FixedClock, states: tuple[str, ...] = ("KZ", "
                 demo_history=False,
             )
             bootstrap.migrate(settings.database_url)
-            services = bootstrap.build(settings, clock=clock, fast_hashing=True)
+            own = clock if clocks is None else clocks.get(state, clock)
+            services = bootstrap.build(settings, clock=own, fast_hashing=True)
             services.establish_trust()
             load_demo(services)
             bus = InProcessBus(server)

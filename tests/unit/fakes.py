@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, Generic, NamedTuple, Self, TypeVar
 
 from silkway.accounts.model import Account
+from silkway.shared.audit import AuditEvent
 from silkway.shared.errors import ConcurrentUpdate
 from silkway.shared.idempotency import IdempotencyKey, StoredResponse
 from silkway.shared.mrn import Mrn
@@ -214,13 +215,25 @@ class _FakeUnitOfWorkBase:
         self.committed = True
 
 
+class FakeAuditTrail(_Staged[int, AuditEvent]):
+    """The administrative events recorded, in order (kept only when the unit of work commits)."""
+
+    def record(self, event: AuditEvent) -> None:
+        self._writable[len(self._view)] = event
+
+    @property
+    def events(self) -> list[AuditEvent]:
+        return [self.stored[i] for i in sorted(self.stored)]
+
+
 class FakeUnitOfWork(_FakeUnitOfWorkBase):
     def __init__(self) -> None:
         self.transits = FakeTransitRepository()
         self.guarantees = FakeGuaranteeRepository()
         self.risk_rules = FakeRiskRuleRepository()
         self.idempotency = FakeIdempotencyRecords()
-        super().__init__(self.transits, self.guarantees, self.risk_rules, self.idempotency)
+        self.audit = FakeAuditTrail()
+        super().__init__(self.transits, self.guarantees, self.risk_rules, self.idempotency, self.audit)
 
 
 class FakeAccountRepository(_Staged[str, Account]):
@@ -247,7 +260,8 @@ class FakeAccountRepository(_Staged[str, Account]):
 class FakeAccountsUnitOfWork(_FakeUnitOfWorkBase):
     def __init__(self) -> None:
         self.accounts = FakeAccountRepository()
-        super().__init__(self.accounts)
+        self.audit = FakeAuditTrail()
+        super().__init__(self.accounts, self.audit)
 
 
 class FakeHasher:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from builders import NOW, a_clock, admin, carrier, customs
 from fakes import FakeAccountsUnitOfWork, FakeHasher
 
-from silkway.accounts.handlers import BadCredentials, CreateAccount, authenticate, create_account
-from silkway.accounts.model import Account
+from silkway.accounts.handlers import BadCredentials, CreateAccount, create_account
+from silkway.accounts.handlers import authenticate as authenticate_with
+from silkway.accounts.model import Account, FailedSignIns, LockOut
 from silkway.shared.actors import SYSTEM, Actor, Role
 from silkway.shared.errors import InvalidInput, NotPermitted
 
@@ -20,6 +23,28 @@ def uow() -> FakeAccountsUnitOfWork:
 @pytest.fixture
 def hasher() -> FakeHasher:
     return FakeHasher()
+
+
+class Strangers:
+    """Failed sign-ins with unknown usernames, in memory (`UnknownUsernames`)."""
+
+    def __init__(self) -> None:
+        self.failures: dict[str, FailedSignIns] = {}
+
+    def failed_sign_ins(self, username: str) -> FailedSignIns:
+        return self.failures.get(username, FailedSignIns())
+
+    def count_failed_sign_in(self, username: str, *, at: datetime, forget_after: timedelta) -> FailedSignIns:
+        counted = self.failed_sign_ins(username).plus_one(at, LockOut(duration=forget_after))
+        self.failures[username] = counted
+        return counted
+
+
+def authenticate(username: str, password: str, *, uow: FakeAccountsUnitOfWork, hasher: FakeHasher) -> Actor:
+    """Signing in at `NOW` under the default lock-out (tests/security/test_limits.py tries the lock-out itself)."""
+    return authenticate_with(
+        username, password, uow=uow, hasher=hasher, clock=a_clock(), lock_out=LockOut(), unknown=Strangers()
+    )
 
 
 def create(

@@ -76,7 +76,7 @@ class Node:
         self.vault = KeyVault("a test passphrase", work_factor=10)
         self.store = MemoryKeyStore()
         self.authority = Authority(self.store, self.vault)
-        self.authority.establish(OFFICES, node_state="KZ", now=T0)
+        self.authority.establish(OFFICES, now=T0)
 
     def key(self, office: str) -> SigningKey:
         for stored in self.store.entries.values():

@@ -13,7 +13,9 @@ from silkway.cli.common import settings as _settings
 from silkway.cli.node import node
 from silkway.cli.trust import audit_log, trust, verify_document
 from silkway.cli.visas import purge, visa
-from silkway.shared.errors import DomainError, ServiceUnavailable
+from silkway.settings import SettingsError
+from silkway.shared.errors import DomainError, ServiceUnavailable, StorageFull
+from silkway.web.logs import LogLevel, log_config
 
 app = typer.Typer(
     help="Silkway: cargo transit declared once, inspected once; one visa for the Commonwealth.", no_args_is_help=True
@@ -35,9 +37,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="PORT", help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=16)] = 1,
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", help="How much the server logs (never a request's secrets).")
+    ] = "info",
 ) -> None:
     """Serve the web app and the API (migrating and loading demo data first, outside production; a new
-    database also gets a month of simulated traffic, so the dashboards show something real)."""
+    database also gets a month of simulated traffic, so the dashboards show something real). In production it
+    refuses to start with a private key stored unencrypted or not opening with SILKWAY_KEY_PASSPHRASE."""
     import uvicorn
 
     from silkway import bootstrap
@@ -48,6 +54,11 @@ def serve(
     bootstrap.migrate(settings.database_url)
     services = bootstrap.build(settings)
     try:
+        try:
+            bootstrap.check_keys_at_rest(services)  # before any key is made: none sealed under a wrong passphrase
+        except SettingsError as exc:
+            err.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(EXIT_INPUT) from None
         if settings.load_demo and settings.demo_history:
             with out.status("first start: simulating a month of demo traffic…"):
                 history = load_history(services)
@@ -68,7 +79,8 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_level=log_level,
+        log_config=log_config(log_level),
     )
 
 
@@ -158,6 +170,10 @@ def main() -> None:
         for field, message in exc.fields.items():
             err.print(f"  {field}: {message}")
         sys.exit(EXIT_INPUT)
+    except StorageFull as exc:
+        err.print(f"[red]error:[/] {exc}")
+        err.print("  free space on the disk that holds the node's database, then run the command again")
+        sys.exit(EXIT_UNAVAILABLE)
     except ServiceUnavailable as exc:
         err.print(f"[red]error:[/] {exc}")
         sys.exit(EXIT_UNAVAILABLE)

@@ -146,8 +146,13 @@ def _corrupt_image(exc: Exception) -> UnreadableDocument:
 
 def _decode_frames(image: Image.Image) -> Iterator[str]:
     """The QR codes of each frame (each page of a multi-page TIFF, say)."""
-    for index, frame in enumerate(ImageSequence.Iterator(image)):
-        if index >= _MAX_FRAMES:
+    frames = ImageSequence.Iterator(image)
+    for _ in range(_MAX_FRAMES):
+        try:
+            frame = next(frames, None)
+        except Exception as exc:  # a damaged frame Pillow only notices when it seeks to it
+            raise _corrupt_image(exc) from exc
+        if frame is None:
             return
         yield from _decode(frame)
 

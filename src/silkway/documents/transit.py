@@ -139,35 +139,39 @@ class SealVerdict:
         return None if self.summary is None else str(self.summary.get("iss"))
 
     def to_json(self) -> dict[str, Any]:
+        """The verdict as JSON. Of the summary, only values of the types the summary format gives them are shown:
+        a seal that fails its check may hold anything CBOR can (bytes, tags, huge numbers)."""
         summary = self.summary or {}
         control = summary.get("lc")
+        numbers = _texts(summary.get("sl"))
+        count = _int(summary.get("sln"))
         return {
             "genuine": self.genuine,
             "verdict": "genuine" if self.genuine else "not genuine",
             "problems": [{"code": p.code, "message": p.message} for p in self.problems],
             "key_id": self.key_id,
-            "issued_by": summary.get("iss"),
+            "issued_by": _text(summary.get("iss")),
             "issued_at": _when(summary.get("iat")),
             "transit": None
             if not summary
             else {
-                "mrn": summary.get("mrn"),
-                "status": summary.get("st"),
-                "vehicle": summary.get("veh"),
-                "containers": summary.get("ctr", []),
-                "seals": summary.get("sl", []),
-                "seal_count": summary.get("sln", len(summary.get("sl", []))),
-                "itinerary": summary.get("it", []),
+                "mrn": _text(summary.get("mrn")),
+                "status": _text(summary.get("st")),
+                "vehicle": _text(summary.get("veh")),
+                "containers": _texts(summary.get("ctr")),
+                "seals": numbers,
+                "seal_count": len(numbers) if count is None else count,
+                "itinerary": _texts(summary.get("it")),
                 "last_control": None
                 if not isinstance(control, dict)
                 else {
-                    "office": control.get("o"),
-                    "kind": control.get("k"),
-                    "result": control.get("r"),
+                    "office": _text(control.get("o")),
+                    "kind": _text(control.get("k")),
+                    "result": _text(control.get("r")),
                     "at": _when(control.get("t")),
                 },
-                "record_seq": summary.get("sq"),
-                "record_hash_prefix": summary.get("hd"),
+                "record_seq": _int(summary.get("sq")),
+                "record_hash_prefix": _text(summary.get("hd")),
             },
         }
 
@@ -180,21 +184,43 @@ def check_seal(text: str, trust: TrustList) -> SealVerdict:
     except MalformedRecord as exc:
         return SealVerdict(problems=[Problem("seal_malformed", str(exc))])
     summary = opened.summary
-    issuer, issued = summary.get("iss"), summary.get("iat")
-    if summary.get("v") != SUMMARY_VERSION or not isinstance(issuer, str) or not isinstance(issued, int):
+    issuer, at = summary.get("iss"), _instant(summary.get("iat"))
+    if summary.get("v") != SUMMARY_VERSION or not isinstance(issuer, str) or at is None:
         return SealVerdict(
             problems=[Problem("seal_malformed", "the seal's summary is not a Silkway transit summary, version 1")],
             key_id=opened.key_id,
         )
-    at = datetime.fromtimestamp(issued, UTC)
     problems = seals.verify_seal(opened, trust, office=issuer, at=at)
     return SealVerdict(problems=problems, key_id=opened.key_id, summary=summary)
 
 
-def _when(value: object) -> str | None:
-    if not isinstance(value, int):
+def _instant(value: object) -> datetime | None:
+    """The instant of a Unix time in a summary, or None when it is no whole number of seconds in years 1-9999."""
+    seconds = _int(value)
+    if seconds is None:
         return None
-    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _when(value: object) -> str | None:
+    at = _instant(value)
+    return None if at is None else at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _int(value: object) -> int | None:
+    """An integer of the summary, or None for anything else (True and False included, which Python counts as ints)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _texts(value: object) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 def verdict_lines(verdict: SealVerdict, office_name: Callable[[str], str]) -> Sequence[str]:

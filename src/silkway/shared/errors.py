@@ -7,10 +7,15 @@
     ├── IllegalState                 the action is not allowed in the record's current state
     └── Conflict                     the action clashes with another one
         ├── ConcurrentUpdate         someone changed the record in between; retry
-        └── IdempotencyKeyReused     the same Idempotency-Key was sent with another request
+        ├── IdempotencyKeyReused     the same Idempotency-Key was sent with another request
+        └── IdempotencyAnswerLost    the key's request was recorded, but its answer could not be kept
 
-Beside them, not domain errors: `ServiceUnavailable` (a dependency is down; retry) and `RecordsAltered` (stored
-records fail their integrity check: the database was changed behind Silkway's back).
+Beside them, not domain errors:
+
+    ServiceUnavailable               a dependency (the database) is down; nothing was recorded; retry
+    └── StorageFull                  the node's disk is full; nothing was recorded; retry once space is freed
+    RecordsAltered                   stored records fail their integrity check: the database was changed
+                                     behind Silkway's back
 
 Domain errors never know about HTTP; `silkway.web.errors` and the CLI map them at the edge.
 """
@@ -84,10 +89,24 @@ class IdempotencyKeyReused(Conflict):
     title = "Idempotency-Key reused with another request"
 
 
+class IdempotencyAnswerLost(Conflict):
+    """The request of an Idempotency-Key was recorded, but the answer to replay was not kept (the database failed
+    between the two): sending it again would not do it twice, and cannot give its answer back either."""
+
+    code = "idempotency_answer_lost"
+    title = "The request was recorded; its answer was not kept"
+
+
 class ServiceUnavailable(Exception):
     """A dependency (the database) is unreachable; not a broken rule, and nothing was recorded.
 
     Deliberately not a `DomainError`: the request may succeed when retried later.
+    """
+
+
+class StorageFull(ServiceUnavailable):
+    """The node's disk (or its database's space) is full: the write was refused whole, so nothing of it was
+    recorded, and everything recorded before is intact. It needs an operator to free space, not just time.
     """
 
 

@@ -63,8 +63,8 @@ class Authority:
         self._store = store
         self._vault = vault
 
-    def establish(self, offices_by_state: Mapping[str, Iterable[str]], *, node_state: str, now: datetime) -> int:
-        """Give every state a root, every office an active key and the node a node key, where missing.
+    def establish(self, offices_by_state: Mapping[str, Iterable[str]], *, now: datetime) -> int:
+        """Give every state a root, every office an active key and a node key, where missing.
 
         Idempotent: returns how many keys it created (0 on a node that is already set up).
         """
@@ -90,9 +90,10 @@ class Authority:
                 for k in self._store.keys(state)
                 if k.entry.status is KeyStatus.ACTIVE
             }
+            # every state this node serves gets a node key: it signs that state's administrative records (the
+            # audit trail) and, for the node's own state, its trust list and tree heads
             wanted: list[tuple[KeyUsage, str | None]] = [(KeyUsage.OFFICE, office) for office in sorted(offices)]
-            if state == node_state:
-                wanted.append((KeyUsage.NODE, None))
+            wanted.append((KeyUsage.NODE, None))
             for usage, office in wanted:
                 if (usage, office) not in active:
                     self._issue(state, usage, office, now)

@@ -77,6 +77,16 @@ class SigningKey:
 
 
 _MAGIC = b"SWK1"
+_SEALED_MIN = len(_MAGIC) + 1 + 16 + 12 + 16  # magic, log2(N), salt, nonce, and at least the GCM tag
+
+
+def sealed_work_factor(sealed: bytes) -> int | None:
+    """The scrypt work factor (log2 N) a private key was sealed under by `KeyVault.seal`, or None when `sealed`
+    is not a sealed Silkway key at all (a raw or PEM private key stored unencrypted, say). Never raises; it
+    says nothing of the passphrase: only `KeyVault.open` tells whether the key opens."""
+    if len(sealed) < _SEALED_MIN or not sealed.startswith(_MAGIC):
+        return None
+    return sealed[len(_MAGIC)]
 
 
 class KeyVault:
@@ -110,7 +120,7 @@ class KeyVault:
 
     def open(self, sealed: bytes, key_id: str) -> SigningKey:
         """The private key sealed for `key_id`. On a wrong passphrase or a damaged blob, raises `KeyUnavailable`."""
-        if len(sealed) < 4 + 1 + 16 + 12 + 16 or not sealed.startswith(_MAGIC):
+        if sealed_work_factor(sealed) is None:
             raise KeyUnavailable(f"the stored private key {key_id} is not a sealed Silkway key")
         work_factor, salt, nonce, body = sealed[4], sealed[5:21], sealed[21:33], sealed[33:]
         try:

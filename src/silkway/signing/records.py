@@ -67,9 +67,11 @@ class SignedRecord:
 
 
 def parse_record(data: bytes) -> dict[str, Any]:
+    """The fields of a record's canonical bytes. On bytes that are not a JSON object with every envelope field,
+    raises `MalformedRecord`."""
     try:
         value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise MalformedRecord(f"not a JSON record: {exc}") from exc
     if not isinstance(value, dict):
         raise MalformedRecord("a record is a JSON object")

@@ -54,10 +54,16 @@ def seal(summary: Mapping[str, Any], key: SigningKey) -> str:
 
 
 def open_seal(text: str) -> Seal:
-    """Decode a seal without judging it. On anything that is not a Silkway seal, raises `MalformedRecord`."""
+    """Decode a seal without judging it. On anything that is not a Silkway seal, raises `MalformedRecord`.
+
+    Text longer than `MAX_LENGTH` is refused before it is decoded: no seal is longer, and a short text can hold
+    a compressed stream that inflates to gigabytes.
+    """
     text = text.strip()
     if not text.startswith(PREFIX):
         raise MalformedRecord(f"not a Silkway seal: it does not start with {PREFIX}")
+    if len(text) > MAX_LENGTH:
+        raise MalformedRecord(f"not a Silkway seal: it has {len(text)} characters, a seal at most {MAX_LENGTH}")
     try:
         cose = zlib.decompress(base45.b45decode(text[len(PREFIX) :]))
         tag = cbor2.loads(cose)

@@ -14,6 +14,8 @@ from silkway.signing.records import canonical
 from silkway.signing.trustlist import KeyUsage, TrustList
 
 TREE_HEAD_FORMAT = "silkway-tree-head/1"
+MAX_TREE_SIZE = 2**53 - 1
+"""The largest size a tree head can state: RFC 8785 writes no greater integer, so no signature covers one."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +46,8 @@ class TreeHead:
     def from_json(cls, data: Mapping[str, Any]) -> TreeHead:
         """On anything that is not a tree head, raises `MalformedRecord`."""
         try:
+            if not isinstance(data, Mapping):
+                raise TypeError("not a JSON object")
             if data.get("format") != TREE_HEAD_FORMAT:
                 raise ValueError(f"format {data.get('format')!r}")
             head = cls(
@@ -54,10 +58,11 @@ class TreeHead:
                 timestamp=parse_instant(str(data["timestamp"])),
                 signature=from_b64u(str(data["signature"])),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        # OverflowError: an infinite number, or an instant that is past year 9999 (or before year 1) in UTC
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise MalformedRecord(f"not a tree head: {exc}") from exc
-        if head.tree_size < 0 or len(head.root_hash) != 32:
-            raise MalformedRecord("not a tree head: negative size or a root hash that is not 32 bytes")
+        if not 0 <= head.tree_size <= MAX_TREE_SIZE or len(head.root_hash) != 32:
+            raise MalformedRecord("not a tree head: a size out of 0 to 2^53 - 1, or a root hash that is not 32 bytes")
         return head
 
 

@@ -70,6 +70,8 @@ class Certificate:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Certificate:
+        if not isinstance(data, Mapping):
+            raise MalformedRecord("not a key certificate: not a JSON object")
         if data.get("format") != CERTIFICATE_FORMAT:
             raise MalformedRecord(f"not a key certificate: format {data.get('format')!r}")
         # a key id that does not match the public key is a forgery, reported by `load_trust_list`
@@ -286,7 +288,7 @@ def load_trust_list(data: bytes, *, pinned_roots: Mapping[str, str] | None = Non
     """
     try:
         document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise MalformedRecord(f"not a trust list: {exc}") from exc
     if not isinstance(document, dict) or document.get("format") != TRUST_LIST_FORMAT:
         raise MalformedRecord("not a trust list: missing format silkway-trust-list/1")
@@ -299,11 +301,12 @@ def load_trust_list(data: bytes, *, pinned_roots: Mapping[str, str] | None = Non
             if section.state in sections:
                 problems.append(Problem("trust_list_section", f"the trust list has two sections for {section.state}"))
             sections[section.state] = section
-        unsigned = {k: v for k, v in document.items() if k != "signature"}
+        signed = canonical({k: v for k, v in document.items() if k != "signature"})
         signature = from_b64u(str(document["signature"]))
         node_state, node_key_id = str(document["node_state"]), str(document["node_key_id"])
         issued_at = parse_instant(str(document["issued_at"]))
-    except (KeyError, TypeError, ValueError) as exc:
+    # OverflowError: an infinite number, or an instant that is past year 9999 (or before year 1) in UTC
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise MalformedRecord(f"not a trust list: {exc}") from exc
     if pinned_roots is not None:
         for state in sorted(set(pinned_roots) - set(sections)):
@@ -314,7 +317,7 @@ def load_trust_list(data: bytes, *, pinned_roots: Mapping[str, str] | None = Non
     node = keys.get(node_key_id)
     if node is None or node.certificate.usage is not KeyUsage.NODE or node.certificate.state != node_state:
         problems.append(Problem("trust_list_signature", f"the publishing node key {node_key_id} is not certified"))
-    elif not node.certificate.public_key.verify(signature, canonical(unsigned)):
+    elif not node.certificate.public_key.verify(signature, signed):
         problems.append(Problem("trust_list_signature", "the trust list's signature does not match its content"))
     if problems:
         raise VerificationError(problems)
@@ -336,7 +339,7 @@ def verify_section(section: SignedSection, *, pinned_root: str) -> StateSection:
         body = json.loads(section.canonical.decode("utf-8"))
         state = str(body["state"])
         parsed, problems = _section({"section": body, "signature": b64u(section.signature)}, {state: pinned_root})
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:  # ValueError: not UTF-8 or JSON
         raise MalformedRecord(f"not a trust list section: {exc}") from exc
     if canonical(body) != section.canonical:
         problems.append(Problem("trust_list_section", f"the section of {state} is not in its RFC 8785 form"))

@@ -18,7 +18,8 @@ def verify_records(records: Sequence[SignedRecord], trust: TrustList, *, subject
     (`bad_signature`), follow its predecessor (`out_of_order` when a record is missing or moved,
     `chain_broken` when `prev` is not the hash of the record before), belong to the same subject
     (`wrong_subject`), and be signed by a key the trust list certifies for that record's office at that
-    record's time (the codes of `TrustList.problem_with_signer`).
+    record's time (the codes of `TrustList.problem_with_signer`). An administrative record, whose `office` is a
+    bare state code (`KZ`), must be signed by that state's node key instead.
     """
     problems: list[Problem] = []
     prev: str | None = None
@@ -84,8 +85,18 @@ def _problems_of(
         problems.append(
             Problem("bad_signature", f"the signature does not match the record's bytes under key {key_id}", seq)
         )
-    office = fields["office"]
-    signer = trust.problem_with_signer(key_id, office=str(office), at=at, usage=KeyUsage.OFFICE)
+    office = str(fields["office"])
+    if _is_state(office):  # an administrative record: signed by its state's node key
+        signer = trust.problem_with_signer(key_id, office=None, at=at, usage=KeyUsage.NODE)
+        if signer is None and entry.certificate.state != office:
+            signer = Problem("wrong_state", f"signed for {office} with key {key_id} of {entry.certificate.state}")
+    else:
+        signer = trust.problem_with_signer(key_id, office=office, at=at, usage=KeyUsage.OFFICE)
     if signer is not None:
         problems.append(Problem(signer.code, signer.message, seq))
     return problems
+
+
+def _is_state(office: str) -> bool:
+    """Offices are `CC-NAME`; a bare two-letter code names a state acting as such (its administration)."""
+    return len(office) == 2 and office.isalpha() and office.isupper()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import OperationalError
+
+from silkway.shared.errors import ServiceUnavailable, StorageFull
 
 
 def normalise_url(url: str) -> str:
@@ -21,13 +25,45 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
     On SQLite: WAL, a busy timeout, foreign keys on, and write transactions that take the write lock at
     BEGIN (`BEGIN IMMEDIATE`), so two writers queue instead of failing on lock upgrade.
+
+    Statement parameters are kept out of error messages (`hide_parameters`): they hold names, passport digests
+    and sealed personal data, and a database error is logged.
     """
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         _tune_sqlite(engine)
-        return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    else:
+        engine = create_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+        )
+    event.listen(engine, "handle_error", _unavailable)
+    return engine
+
+
+def _unavailable(context: ExceptionContext) -> None:
+    """A database that went away or refused for want of space is `ServiceUnavailable` (`StorageFull`) wherever it
+    happens — in a unit of work, a read, a count — so every entrypoint answers it alike (503/507, an exit code).
+    The pool's own liveness check is left alone: it reconnects quietly."""
+    error = context.sqlalchemy_exception
+    if context.is_pre_ping or not isinstance(error, OperationalError):
+        return
+    if _disk_full(error):
+        raise StorageFull(
+            "the node's disk is full: nothing of this request was recorded, and what was recorded before "
+            "is intact; retry once the node's operator has freed space"
+        ) from error
+    raise ServiceUnavailable("the database is unavailable; nothing was recorded") from error
+
+
+def _disk_full(error: OperationalError) -> bool:
+    """Whether the database refused a write for want of space: SQLite's SQLITE_FULL ("database or disk is full",
+    also its `max_page_count` reached) or PostgreSQL's disk_full (SQLSTATE 53100)."""
+    cause = error.orig
+    sqlite_code = getattr(cause, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int) and sqlite_code & 0xFF == sqlite3.SQLITE_FULL:
+        return True
+    return getattr(cause, "sqlstate", None) == "53100"
 
 
 def _tune_sqlite(engine: Engine) -> None:

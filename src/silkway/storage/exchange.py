@@ -183,8 +183,9 @@ class HeldEvent:
 class SqlInbox:
     """Received event ids and what became of them, in the receiver's transaction."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, personal: PersonalData) -> None:
         self._session = session
+        self._personal = personal  # a held visa record carries a passport number: it waits encrypted, too
 
     def outcome(self, event_id: str) -> str | None:
         return self._session.scalar(select(InboxRow.outcome).where(InboxRow.event_id == event_id))
@@ -206,7 +207,7 @@ class SqlInbox:
                 subject=event.subject,
                 seq=event.seq,
                 outcome=outcome,
-                record=event.record if keep else None,
+                record=self._personal.seal(event.record, bound_to=_held(event.event_id)) if keep else None,
                 signature=event.signature if keep else None,
                 received_at=at,
                 handled_at=None if keep else at,
@@ -220,7 +221,16 @@ class SqlInbox:
             .where(InboxRow.subject == subject, InboxRow.outcome == "waiting")
             .order_by(InboxRow.seq, InboxRow.received_at)
         ).all()
-        return [HeldEvent(r.event_id, r.origin, r.seq, r.record or b"", r.signature or b"") for r in rows]
+        return [
+            HeldEvent(
+                r.event_id,
+                r.origin,
+                r.seq,
+                b"" if r.record is None else self._personal.open(r.record, bound_to=_held(r.event_id)),
+                r.signature or b"",
+            )
+            for r in rows
+        ]
 
     def resolve(self, event_id: str, outcome: str, *, at: datetime) -> None:
         """A waiting event is handled: its bytes are dropped (the stored record, or the conflict, keeps them)."""
@@ -449,3 +459,7 @@ class SqlExchange:
                 records = select(func.count()).where(VisaRecordRow.subject == subject)
             waiting = select(func.count()).where(InboxRow.subject == subject, InboxRow.record.is_not(None))
             return bool(session.scalar(records)) or bool(session.scalar(waiting))
+
+
+def _held(event_id: str) -> str:
+    return f"inbox:{event_id}"

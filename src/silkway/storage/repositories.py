@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from silkway.accounts.model import Account
+from silkway.accounts.model import Account, FailedSignIns
 from silkway.shared.actors import Role
 from silkway.shared.errors import ConcurrentUpdate, RecordsAltered
 from silkway.shared.exchange import Kind
@@ -368,8 +368,10 @@ class SqlAccountRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def get(self, username: str) -> Account | None:
-        row = self._session.get(AccountRow, username)
+    def get(self, username: str, *, for_update: bool = True) -> Account | None:
+        """The account, its row locked until the transaction ends (PostgreSQL; SQLite's write transactions hold
+        the whole database), so that counting a failed sign-in is one step even for parallel requests."""
+        row = self._session.get(AccountRow, username, with_for_update=for_update)
         return None if row is None else _account(row)
 
     def add(self, account: Account) -> None:
@@ -382,6 +384,8 @@ class SqlAccountRepository:
                 password_hash=account.password_hash,
                 active=account.active,
                 created_at=account.created_at,
+                failed_sign_ins=account.failed_sign_ins.count,
+                last_failed_sign_in=account.failed_sign_ins.latest,
             )
         )
 
@@ -394,6 +398,8 @@ class SqlAccountRepository:
                 display_name=account.display_name,
                 password_hash=account.password_hash,
                 active=account.active,
+                failed_sign_ins=account.failed_sign_ins.count,
+                last_failed_sign_in=account.failed_sign_ins.latest,
             )
         )
 
@@ -413,4 +419,5 @@ def _account(row: AccountRow) -> Account:
         password_hash=row.password_hash,
         active=row.active,
         created_at=row.created_at,
+        failed_sign_ins=FailedSignIns(count=row.failed_sign_ins, latest=row.last_failed_sign_in),
     )

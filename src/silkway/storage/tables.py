@@ -72,6 +72,23 @@ class AccountRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool]
     created_at: Mapped[datetime]
+    failed_sign_ins: Mapped[int] = mapped_column(server_default="0")
+    last_failed_sign_in: Mapped[datetime | None]
+
+
+class LimitCounterRow(Base):
+    """How often one client (an address, a username) did one thing (`scope`) in its current window: fixed from
+    the window's first hit for rate limits, renewed by each hit for failed sign-ins of unknown usernames. The key
+    is a keyed hash: the table names no address and no username. Rows past their window are purged as they go."""
+
+    __tablename__ = "limit_counters"
+
+    scope: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hits: Mapped[int]
+    since: Mapped[datetime]
+
+    __table_args__ = (Index("ix_limit_counters_scope_since", "scope", "since"),)
 
 
 class GuaranteeRow(Base):

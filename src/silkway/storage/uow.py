@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from silkway.shared.errors import ConcurrentUpdate, ServiceUnavailable
 from silkway.signing.keys import Keyring
+from silkway.storage.audit import SqlAuditTrail
 from silkway.storage.engine import writer
 from silkway.storage.exchange import SqlInbox, SqlOutbox, SqlPins
 from silkway.storage.personal import PersonalData
@@ -29,7 +30,8 @@ from silkway.visas.scheme import Retention
 
 class SqlUnitOfWork:
     """A write transaction. `commit` is the only place anything becomes durable; leaving the `with` block
-    without it rolls back. A unique-key clash at commit (two writers racing) becomes `ConcurrentUpdate`."""
+    without it rolls back. A unique-key clash at commit (two writers racing) becomes `ConcurrentUpdate`; a
+    database that fails or goes away becomes `ServiceUnavailable`, or `StorageFull` when its disk is full."""
 
     def __init__(
         self,
@@ -53,9 +55,10 @@ class SqlUnitOfWork:
         self._session = session
         self.ledger = SqlLedger(session, self._keyring)
         self.keys = SqlKeyStore(session)
+        self.audit = SqlAuditTrail(session, self.ledger)
         self.outbox = SqlOutbox(session, self._node_state)
         self.pins = SqlPins(session)
-        self.inbox = SqlInbox(session)
+        self.inbox = SqlInbox(session, self._personal)
         self.transits = SqlTransitRepository(session, self._places, self.ledger, self.outbox)
         self.guarantees = SqlGuaranteeRepository(session)
         self.risk_rules = SqlRiskRuleRepository(session)
@@ -76,7 +79,7 @@ class SqlUnitOfWork:
             self._session = None
         if isinstance(exc, IntegrityError):
             raise ConcurrentUpdate("another request changed the same records at the same moment; retry") from exc
-        if isinstance(exc, OperationalError):
+        if isinstance(exc, OperationalError):  # what the engine's error hook did not already name
             raise ServiceUnavailable("the database is unavailable; nothing was recorded") from exc
 
     def commit(self) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from silkway.shared.errors import ConcurrentUpdate, RecordsAltered
@@ -260,7 +260,13 @@ class SqlVisaRepository:
                 VisaCrossingRow.visa_number,
             )
             .where(VisaCrossingRow.passport_lookup == lookup, VisaCrossingRow.allowed.is_(True))
-            .order_by(VisaCrossingRow.at, VisaCrossingRow.id)
+            # a visa's crossings in the order its chain recorded them (rows are stored in chain order), not by
+            # their times: those come from the clocks of different states' nodes, which may disagree by hours
+            .order_by(
+                func.min(VisaCrossingRow.at).over(partition_by=VisaCrossingRow.application_id),
+                VisaCrossingRow.application_id,
+                VisaCrossingRow.id,
+            )
         ).all()
         return [
             CrossingFact(at=r.at, day=r.day, state=r.state, direction=Direction(r.direction), visa_number=r.visa_number)

@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timedelta
 
 from silkway.shared.actors import Actor, Role
+from silkway.shared.audit import AuditEvent
 from silkway.shared.clock import Clock
 from silkway.shared.errors import InvalidInput, NotPermitted
 from silkway.shared.idempotency import check_claim
@@ -274,8 +275,25 @@ def register_guarantee(cmd: RegisterGuarantee, *, uow: UnitOfWork, clock: Clock,
         check_claim(uow.idempotency, cmd.idempotency)
         if uow.guarantees.get(reference) is not None:
             raise InvalidInput(f"guarantee {reference} already exists", fields={"reference": "exists"})
-        uow.guarantees.add(
-            Guarantee(reference=reference, holder=cmd.holder, cover=cmd.cover, valid_until=_aware(cmd.valid_until))
+        guarantee = Guarantee(
+            reference=reference, holder=cmd.holder, cover=cmd.cover, valid_until=_aware(cmd.valid_until)
+        )
+        uow.guarantees.add(guarantee)
+        uow.audit.record(
+            AuditEvent(
+                type="GuaranteeRegistered",
+                state=cmd.actor.country,
+                subject=f"guarantee:{reference}",
+                actor=cmd.actor,
+                at=clock.now(),
+                details={
+                    "reference": reference,
+                    "holder": cmd.holder,
+                    "amount": str(cmd.cover.amount),
+                    "currency": cmd.cover.currency,
+                    "valid_until": guarantee.valid_until.isoformat(),
+                },
+            )
         )
         uow.commit()
 
@@ -300,6 +318,16 @@ def put_risk_rule(cmd: PutRiskRule, *, uow: UnitOfWork, clock: Clock, places: Pl
     with uow:
         check_claim(uow.idempotency, cmd.idempotency)
         uow.risk_rules.put(rule)
+        uow.audit.record(
+            AuditEvent(
+                type="RiskRulePut",
+                state=rule.country,
+                subject=f"risk-rule:{rule.country}/{rule.id}",
+                actor=cmd.actor,
+                at=clock.now(),
+                details=_rule_details(rule),
+            )
+        )
         uow.commit()
     return rule
 
@@ -309,7 +337,32 @@ def delete_risk_rule(cmd: DeleteRiskRule, *, uow: UnitOfWork, clock: Clock, plac
     with uow:
         if not uow.risk_rules.delete(cmd.actor.country, cmd.id):
             raise InvalidInput(f"{cmd.actor.country} has no risk rule {cmd.id!r}", fields={"id": "unknown"})
+        uow.audit.record(
+            AuditEvent(
+                type="RiskRuleDeleted",
+                state=cmd.actor.country,
+                subject=f"risk-rule:{cmd.actor.country}/{cmd.id}",
+                actor=cmd.actor,
+                at=clock.now(),
+                details={"id": cmd.id},
+            )
+        )
         uow.commit()
+
+
+def _rule_details(rule: RiskRule) -> dict[str, str | int | bool | None]:
+    floor = rule.min_value_per_kg
+    return {
+        "id": rule.id,
+        "description": rule.description,
+        "hs_prefix": rule.hs_prefix,
+        "departure_country": rule.departure_country,
+        "min_value_per_kg": None if floor is None else f"{floor.amount} {floor.currency}",
+        "sampling_rate": None if rule.sampling_rate is None else str(rule.sampling_rate),
+        "seed": rule.seed,
+        "required_control": None if rule.required_control is None else rule.required_control.value,
+        "active": rule.active,
+    }
 
 
 # --- helpers shared by the handlers ---------------------------------------------------------------

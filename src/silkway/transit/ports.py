@@ -7,6 +7,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
+from silkway.shared.audit import AuditTrail
 from silkway.shared.idempotency import IdempotencyRecords
 from silkway.shared.mrn import Mrn
 from silkway.transit.lifecycle import Transit
@@ -87,6 +88,9 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRecords: ...
+
+    @property
+    def audit(self) -> AuditTrail: ...
 
     def __enter__(self) -> Self: ...
 

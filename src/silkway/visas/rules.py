@@ -40,10 +40,10 @@ def check_application(
         problems["date_of_birth"] = "the date of birth is in the future"
     if applicant.passport_expiry < today:
         problems["passport_expiry"] = "the passport has expired"
-    elif applicant.passport_expiry < plan.leave + timedelta(days=scheme.min_passport_validity_days):
+    elif applicant.passport_expiry < _plus_days(plan.leave, scheme.min_passport_validity_days):
         problems["passport_expiry"] = (
             f"the passport must be valid at least {scheme.min_passport_validity_days} days after the stay ends "
-            f"(until {(plan.leave + timedelta(days=scheme.min_passport_validity_days)).isoformat()})"
+            f"(until {_plus_days(plan.leave, scheme.min_passport_validity_days).isoformat()})"
         )
     if problems:
         raise InvalidApplication(_summary(problems), fields=problems)
@@ -65,3 +65,8 @@ def _summary(problems: dict[str, str]) -> str:
     first = next(iter(problems.values()))
     more = len(problems) - 1
     return first if not more else f"{first} (and {more} more problem{'s' if more > 1 else ''})"
+
+
+def _plus_days(day: date, days: int) -> date:
+    """`day` plus `days`, or the last day of the calendar when that is beyond it (a stay ending in 9999)."""
+    return day + timedelta(days=days) if day < date.max - timedelta(days=days) else date.max

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from silkway import __version__
 from silkway.services import Services
-from silkway.web import errors, pages
+from silkway.web import errors, limits, pages
 from silkway.web.api import admin, auth, documents, exchange, reference, transits, trust, visas
 
 HERE = Path(__file__).parent
@@ -42,8 +42,9 @@ def create_app(services: Services, *, lifespan: Lifespan | None = None) -> FastA
     )
     app.state.services = services
     errors.install(app)
+    limits.install(app, services.settings)  # before the pages, whose headers wrap its refusals
 
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", responses=errors.PROBLEM_RESPONSES)
     for module in (auth, reference, transits, documents, trust, visas, admin, exchange):
         api.include_router(module.router)
     app.include_router(api)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -14,8 +15,10 @@ from fastapi.security import OAuth2PasswordBearer
 from silkway.auth.tokens import InvalidToken
 from silkway.services import Services
 from silkway.shared.actors import Actor, Role
-from silkway.shared.errors import IdempotencyKeyReused, InvalidInput, NotPermitted
+from silkway.shared.errors import IdempotencyKeyReused, InvalidInput, NotPermitted, ServiceUnavailable
 from silkway.shared.idempotency import MAX_KEY_LENGTH, IdempotencyKey, StoredResponse
+
+log = logging.getLogger(__name__)
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -72,7 +75,13 @@ class Idempotency:
         """Serialise the answer, remember it for the key (if any), and return it."""
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         if self.claim is not None:
-            self.services.remember_response(self.claim.owner, self.claim.key, StoredResponse(status=status, body=body))
+            try:
+                self.services.remember_response(
+                    self.claim.owner, self.claim.key, StoredResponse(status=status, body=body)
+                )
+            except ServiceUnavailable:
+                # the request is recorded: its answer still goes back, though a retry cannot replay it
+                log.warning("the answer to Idempotency-Key %r of %s was not kept", self.claim.key, self.claim.owner)
         return Response(body, status_code=status, media_type="application/json")
 
 
@@ -92,7 +101,7 @@ async def idempotency(
     raw = await request.body()
     try:
         canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":"))
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser: fingerprint the bytes as sent
         canonical = raw.decode("utf-8", "replace")
     # keyed, so a stored fingerprint cannot be brute-forced back to what the body held (a passport number)
     fingerprint = hmac.new(

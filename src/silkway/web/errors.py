@@ -20,6 +20,7 @@ from silkway.shared.errors import (
     NotPermitted,
     RecordsAltered,
     ServiceUnavailable,
+    StorageFull,
 )
 from silkway.transit.errors import ActionNotAllowed
 
@@ -27,6 +28,36 @@ log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://silkway.example/problems/"
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "description": "The request was refused: an RFC 9457 problem saying why (`code`), and which fields (`errors`)",
+        "content": {
+            PROBLEM: {
+                "schema": {
+                    "type": "object",
+                    "required": ["type", "title", "status", "detail"],
+                    "properties": {
+                        "type": {"type": "string", "format": "uri"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "code": {"type": "string"},
+                        "instance": {"type": "string"},
+                        "errors": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                            },
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+"""Every API operation's error answers, as /openapi.json lists them."""
 
 _STATUS: list[tuple[type[DomainError], int]] = [
     (IdempotencyKeyReused, 422),
@@ -113,6 +144,16 @@ def install(app: FastAPI) -> None:
             503, code="unavailable", title="Service unavailable", detail=str(exc), instance=request.url.path
         )
         response.headers["Retry-After"] = "5"
+        return response
+
+    @app.exception_handler(StorageFull)
+    async def _storage_full(request: Request, exc: StorageFull) -> JSONResponse:
+        # an operator must free space: say so plainly, not "unavailable", which invites retrying at once
+        log.error("the node's disk is full: %s", exc)
+        response = problem(
+            507, code="storage_full", title="Insufficient storage", detail=str(exc), instance=request.url.path
+        )
+        response.headers["Retry-After"] = "60"
         return response
 
     @app.exception_handler(RecordsAltered)

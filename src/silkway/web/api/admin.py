@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from silkway.accounts.handlers import CreateAccount, create_account
 from silkway.shared.actors import Actor, Role
 from silkway.shared.errors import NotFound, NotPermitted
 from silkway.shared.money import Money
+from silkway.signing.encoding import b64u
 from silkway.transit import handlers
 from silkway.transit.commands import DeleteRiskRule, PutRiskRule, RegisterGuarantee
 from silkway.transit.model import ControlKind
@@ -18,6 +19,8 @@ from silkway.transit.risk import RiskRule
 from silkway.web.api.schemas import (
     AccountIn,
     AccountOut,
+    AuditRecordOut,
+    AuditTrailOut,
     GuaranteeOut,
     GuaranteeRegistrationIn,
     MoneyIn,
@@ -162,6 +165,41 @@ def statistics(services: ServicesDep, actor: Annotated[Actor, require(Role.ANALY
         inspections_decided=s.inspections_decided,
         inspections_avoided=s.inspections_avoided,
         controls_recorded=s.controls_recorded,
+    )
+
+
+@router.get(
+    "/audit-trail",
+    response_model=AuditTrailOut,
+    summary="The admin's state's audit trail: every record signed with its keys, in log order (admin)",
+)
+def audit_trail(
+    services: ServicesDep,
+    actor: Admin,
+    after: Annotated[int, Query(ge=-1, le=2**53, description="Only records after this log index")] = -1,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> AuditTrailOut:
+    """Read-only by design: no route updates or deletes a signed record. Each record verifies offline against
+    the trust list, and its log index against the node's signed tree heads (`/api/v1/log/...`)."""
+    entries = services.audit_trail.trail(actor.country, after=after, limit=limit)
+    records = [
+        AuditRecordOut(
+            log_index=e.log_index,
+            kind=e.kind,
+            subject=e.subject,
+            seq=e.seq,
+            type=e.type,
+            actor=e.actor,
+            at=e.at,
+            key_id=e.key_id,
+            hash=e.hash,
+            signature=b64u(e.signature),
+            canonical=None if e.record is None else e.record.canonical.decode("utf-8"),
+        )
+        for e in entries
+    ]
+    return AuditTrailOut(
+        state=actor.country, records=records, next_after=records[-1].log_index if len(records) == limit else None
     )
 
 

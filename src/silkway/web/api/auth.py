@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from silkway.accounts.handlers import authenticate
 from silkway.shared.actors import Actor
+from silkway.web import limits
 from silkway.web.api.schemas import TokenOut
 from silkway.web.deps import ActorDep, ServicesDep
 
 router = APIRouter(prefix="/auth", tags=["accounts"])
 
 
-@router.post("/token", response_model=TokenOut, summary="Sign in with username and password")
-def token(services: ServicesDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
-    actor = authenticate(form.username, form.password, uow=services.uow(), hasher=services.hasher)
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    summary="Sign in with username and password (429 with Retry-After after too many failures)",
+    responses=limits.TOO_MANY,
+)
+def token(request: Request, services: ServicesDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+    actor = limits.sign_in(services, request, form.username, form.password)
     return TokenOut(access_token=services.tokens.issue(actor), expires_in=services.settings.token_minutes * 60)
 
 

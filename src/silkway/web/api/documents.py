@@ -83,6 +83,24 @@ def transit_document_pdf(
 @router.post(
     "/verify",
     summary="Check a document's seal against this node's trust list: a payload (JSON) or a photo or PDF (upload)",
+    # the body is read by hand (either kind), so FastAPI cannot describe it: the document says what is accepted
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "required": ["payload"], "properties": {"payload": {"type": "string"}}}
+                },
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            },
+        }
+    },
 )
 async def verify(request: Request, services: ServicesDep) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
@@ -99,7 +117,10 @@ async def verify(request: Request, services: ServicesDep) -> dict[str, Any]:
         except UnreadableDocument as exc:
             raise InvalidInput(str(exc), fields={"file": "no readable Silkway QR code"}) from exc
     elif content_type.startswith("application/json"):
-        body = await request.json()
+        try:
+            body = await request.json()
+        except (ValueError, RecursionError):  # not JSON or not UTF-8 (both ValueErrors), or nested past the parser
+            body = None
         payload = body.get("payload") if isinstance(body, dict) else None
         if not isinstance(payload, str) or not payload.strip():
             raise InvalidInput('send {"payload": "SW1:..."}', fields={"payload": "a seal string is required"})

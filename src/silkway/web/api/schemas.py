@@ -205,3 +205,25 @@ class StatisticsOut(BaseModel):
     inspections_decided: int
     inspections_avoided: int
     controls_recorded: int
+
+
+class AuditRecordOut(BaseModel):
+    log_index: int = Field(description="The record's place in the node's transparency log")
+    kind: str = Field(description="transit, visa or audit (an administrative write)")
+    subject: str
+    seq: int
+    type: str
+    actor: str
+    at: datetime
+    key_id: str
+    hash: str = Field(description="SHA-256 (hex) of the canonical bytes")
+    signature: str = Field(description="Ed25519 signature over the canonical bytes (base64url)")
+    canonical: str | None = Field(
+        description="The exact signed bytes (RFC 8785 JSON); null for a visa record purged after its retention period"
+    )
+
+
+class AuditTrailOut(BaseModel):
+    state: str
+    records: list[AuditRecordOut]
+    next_after: int | None = Field(description="Pass as `after` for the next page; null on the last page")

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from silkway.documents import qr_png
@@ -48,6 +48,7 @@ from silkway.web.api.visa_schemas import (
     RevocationIn,
 )
 from silkway.web.deps import ActorDep, IdempotencyDep, OptionalActorDep, ServicesDep, require
+from silkway.web.limits import TOO_MANY, count_visa_application
 
 router = APIRouter(tags=["visas"])
 T = TypeVar("T")
@@ -65,9 +66,11 @@ def _run(services: Services, handler: Callable[..., T], command: Any, **extra: A
 @router.post(
     "/visa-applications",
     status_code=201,
-    summary="Apply for a Commonwealth Visa (no account: keep the status_token, it is shown once)",
+    summary="Apply for a Commonwealth Visa (no account: keep the status_token, it is shown once; 429 with "
+    "Retry-After when the address lodged too many lately)",
+    responses=TOO_MANY,
 )
-def apply(body: ApplicationIn, services: ServicesDep) -> dict[str, Any]:
+def apply(body: ApplicationIn, services: ServicesDep, request: Request) -> dict[str, Any]:
     command = LodgeApplication(
         applicant=Applicant(
             surname=body.surname,
@@ -89,6 +92,7 @@ def apply(body: ApplicationIn, services: ServicesDep) -> dict[str, Any]:
             itinerary=tuple(StatePlan(state=leg.state, arrive=leg.from_, leave=leg.to) for leg in body.itinerary),
         ),
     )
+    count_visa_application(services, request)
     lodged = handlers.lodge_application(
         command, uow=services.uow(), clock=services.clock, scheme=services.scheme, countries=services.countries
     )
@@ -179,7 +183,7 @@ def queue(
     actor: ConsulDep,
     status: Annotated[str | None, Query(pattern="^(lodged|issued|issued_ltv|refused)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     items, total = services.visa_queries.applications(actor.country, status=status, limit=limit, offset=offset)
     return {
@@ -348,7 +352,11 @@ def get_visa(
     return _visa_view(services, file)
 
 
-@router.get("/visas/{number}/seal", summary="The visa's visible digital seal: its text, or ?format=png the QR code")
+@router.get(
+    "/visas/{number}/seal",
+    summary="The visa's visible digital seal: its text, or ?format=png the QR code",
+    responses={200: {"content": {"application/json": {}, "image/png": {}}}},
+)
 def get_seal(
     number: str,
     services: ServicesDep,
@@ -363,7 +371,12 @@ def get_seal(
     return {"payload": payload, "format": "icao-vds-visa/base45", "prefix": "SWV1:", "length": len(payload)}
 
 
-@router.get("/visas/{number}/document", summary="The e-visa as a one-page PDF (?lang=kk|ru|en)")
+@router.get(
+    "/visas/{number}/document",
+    summary="The e-visa as a one-page PDF (?lang=kk|ru|en)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 def get_document(
     number: str,
     services: ServicesDep,

@@ -39,15 +39,24 @@ def _is_page_path(path: str) -> bool:
     return not (path.startswith("/api/") or path in ("/openapi.json", "/docs", "/healthz"))
 
 
+STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
+"""Production only: browsers come back over HTTPS alone for two years, the node's subdomains included. Not
+``preload``: that commits the domain to browsers' built-in lists, a decision for its owner, not the app."""
+
+
 class PageHeaders:
     """The headers every page carries, and the CSRF cookie a page handler asked for (``request.state.new_csrf``).
+
+    In production pages also carry ``Strict-Transport-Security``, and every cookie a page sets is ``Secure`` (the
+    handlers ask for it on theirs; this makes sure of any other, such as the language's).
 
     Plain ASGI rather than ``@app.middleware("http")``: that wrapper runs every request, API calls included,
     through an extra task and stream, which the load benchmark showed costs more than a border check's
     own HTTP handling. API answers pass through untouched."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, production: bool = False) -> None:
         self.app = app
+        self.production = production
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -61,8 +70,13 @@ class PageHeaders:
                 new_csrf = scope.get("state", {}).get("new_csrf")
                 if new_csrf:
                     cookie = Response()
-                    cookie.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="strict", path="/")
+                    cookie.set_cookie(
+                        CSRF_COOKIE, new_csrf, httponly=True, samesite="strict", secure=self.production, path="/"
+                    )
                     headers.append("set-cookie", cookie.headers["set-cookie"])
+                if self.production:
+                    _secure_cookies(headers)
+                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
                 headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("X-Frame-Options", "DENY")
@@ -74,12 +88,21 @@ class PageHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def _secure_cookies(headers: MutableHeaders) -> None:
+    cookies = headers.getlist("set-cookie")
+    if all("; secure" in cookie.lower() for cookie in cookies):
+        return
+    del headers["set-cookie"]
+    for cookie in cookies:
+        headers.append("set-cookie", cookie if "; secure" in cookie.lower() else cookie + "; Secure")
+
+
 def install(app: FastAPI) -> None:
     app.state.page_templates = environment()
     for module in (account, carrier, customs, consul, traveller, border, analyst, admin):
         app.include_router(module.router)
 
-    app.add_middleware(PageHeaders)
+    app.add_middleware(PageHeaders, production=app.state.services.settings.production)
 
     @app.exception_handler(SignInNeeded)
     async def _sign_in(request: Request, exc: SignInNeeded) -> Response:

@@ -7,16 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from silkway.accounts.handlers import authenticate
-from silkway.shared.errors import DomainError
+from silkway.accounts.handlers import BadCredentials, SignInLocked
+from silkway.web import limits
 from silkway.web.pages.base import (
     HOME_OF,
     SESSION_COOKIE,
     FormDep,
     FormProblem,
+    Page,
     PageDep,
     safe_next,
 )
+from silkway.web.pages.problems import FALLBACK
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,11 +65,9 @@ def sign_in(visit: PageDep, form: FormDep) -> Response:
         )
     services = visit.services
     try:
-        actor = authenticate(username[:100], password[:200], uow=services.uow(), hasher=services.hasher)
-    except DomainError as exc:
-        return visit.render(
-            "pages/signin.html", status=401, next=back or "", username=username, problem=visit.problem(exc)
-        )
+        actor = limits.sign_in(services, visit.request, username[:100], password[:200])
+    except (limits.TooManyRequests, SignInLocked, BadCredentials) as exc:
+        return _refused(visit, exc, next_path=back or "", username=username)
     response = visit.redirect(back or HOME_OF[actor.role])
     response.set_cookie(
         SESSION_COOKIE,
@@ -80,8 +80,27 @@ def sign_in(visit: PageDep, form: FormDep) -> Response:
     return response
 
 
+def _refused(
+    visit: Page, exc: limits.TooManyRequests | SignInLocked | BadCredentials, *, next_path: str, username: str
+) -> Response:
+    """The sign-in form again, saying why: wrong credentials (401), or wait — the lock-out or a rate limit (429,
+    with Retry-After). What was typed as the user name stays."""
+    if isinstance(exc, BadCredentials):
+        return visit.render(
+            "pages/signin.html", status=401, next=next_path, username=username, problem=visit.problem(exc)
+        )
+    if isinstance(exc, SignInLocked):
+        problem, wait = visit.problem(exc), limits.lock_wait(exc, visit.services)
+    else:
+        problem, wait = FormProblem(message=visit._(FALLBACK), fields={}, detail=exc.detail), exc.retry_after
+    response = visit.render("pages/signin.html", status=429, next=next_path, username=username, problem=problem)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @router.post("/signout")
 def sign_out(visit: PageDep, form: FormDep) -> Response:
     response = visit.redirect("/")
-    response.delete_cookie(SESSION_COOKIE)
+    # with the flags it was set with, so that even the cookie that erases it is never sent in the clear
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=visit.services.settings.production)
     return response

@@ -40,7 +40,9 @@ from silkway.visas.model import (
 )
 from silkway.visas.mrz import NAME_WIDTH, NoMrzForm, name_field, transliterate
 from silkway.web.errors import status_of
+from silkway.web.limits import TooManyRequests, count_visa_application
 from silkway.web.pages.base import LANGUAGE_NAMES, N_, FormDep, FormProblem, Page, PageDep
+from silkway.web.pages.problems import FALLBACK
 from silkway.web.pages.visa_words import (
     ENTRIES,
     PURPOSES,
@@ -308,11 +310,17 @@ def apply(visit: PageDep, form: FormDep) -> Response:
     try:
         command, rows = _lodge_command(values)
         services = visit.services
+        count_visa_application(services, visit.request)
         lodged = handlers.lodge_application(
             command, uow=services.uow(), clock=services.clock, scheme=services.scheme, countries=services.countries
         )
     except DomainError as exc:
         return _apply_page(visit, values, application_problem(visit, exc, values, rows), status=status_of(exc))
+    except TooManyRequests as exc:
+        refused = FormProblem(message=visit._(FALLBACK), fields={}, detail=exc.detail)
+        response = _apply_page(visit, values, refused, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     response = visit.redirect(f"/visa/status/{lodged.id}/lodged?token={lodged.token}")
     _remember(response, visit, lodged.id, lodged.token)
     return response
