@@ -153,6 +153,7 @@ def _every_write(w: Writes, clock: FixedClock) -> None:
         "admin-kz",
         json={"username": "clerk-kz", "password": "s3cret-pw", "role": "customs"},
     )
+    w.request("POST", "/api/v1/accounts/{username}/unlock", "admin-kz", path={"username": "clerk-kz"})
     w.request(
         "POST",
         "/api/v1/guarantees",

@@ -184,6 +184,7 @@ MATRIX: dict[Route, Policy] = {
     ("DELETE", "/api/v1/risk-rules/{rule_id}"): every_state(ADMIN),
     ("GET", "/api/v1/accounts"): own(ADMIN),
     ("POST", "/api/v1/accounts"): every_state(ADMIN),
+    ("POST", "/api/v1/accounts/{username}/unlock"): own(ADMIN),
     # a carrier its own guarantees; customs of any state on a route checks the guarantee (as under eTIR)
     ("GET", "/api/v1/guarantees"): own(CARRIER) | every_state(CUSTOMS, ADMIN),
     ("POST", "/api/v1/guarantees"): every_state(CUSTOMS, ADMIN),
@@ -258,6 +259,8 @@ MATRIX: dict[Route, Policy] = {
 
 HIDING: frozenset[Route] = frozenset(
     {
+        # another state's account is "not found" to an admin: its username tells nothing
+        ("POST", "/api/v1/accounts/{username}/unlock"),
         # another holder's or another state's transit is "not found", so its MRN tells nothing
         ("GET", "/api/v1/transits/{mrn}"),
         ("GET", "/api/v1/transits/{mrn}/document"),
@@ -814,6 +817,7 @@ PROBES: dict[Route, Probe] = {
     ("DELETE", "/api/v1/risk-rules/{rule_id}"): Probe(params=own_rule),
     ("GET", "/api/v1/accounts"): Probe(shows=lambda w: '"customs-kz"'),
     ("POST", "/api/v1/accounts"): Probe(body=new_account("api")),
+    ("POST", "/api/v1/accounts/{username}/unlock"): Probe(params=given(username="customs-kz")),
     ("GET", "/api/v1/guarantees"): Probe(shows=lambda w: GUARANTEE["carrier-kz"]),
     ("POST", "/api/v1/guarantees"): Probe(body=new_guarantee),
     ("GET", "/api/v1/statistics"): Probe(shows=lambda w: '"country":"KZ"'),

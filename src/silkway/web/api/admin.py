@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from silkway.accounts.handlers import CreateAccount, create_account
+from silkway.accounts.handlers import CreateAccount, UnlockAccount, create_account, unlock_account
 from silkway.shared.actors import Actor, Role
 from silkway.shared.errors import NotFound, NotPermitted
 from silkway.shared.money import Money
@@ -114,6 +114,24 @@ def add_account(body: AccountIn, services: ServicesDep, actor: Admin, idem: Idem
         active=account.active,
     )
     return idem.respond(out.model_dump(), status=201)
+
+
+@router.post(
+    "/accounts/{username}/unlock",
+    response_model=AccountOut,
+    summary="Lift an account's sign-in lock-out and forget its failed sign-ins (admin of the account's state)",
+)
+def unlock(
+    username: Annotated[str, Path(min_length=1, max_length=64)], services: ServicesDep, actor: Admin
+) -> AccountOut:
+    account = unlock_account(UnlockAccount(actor=actor, username=username), uow=services.uow(), clock=services.clock)
+    return AccountOut(
+        username=account.username,
+        role=account.role.value,
+        country=account.country,
+        display_name=account.display_name,
+        active=account.active,
+    )
 
 
 @router.get("/guarantees", response_model=list[GuaranteeOut], summary="Guarantees and what open transits commit")
