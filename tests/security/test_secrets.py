@@ -185,6 +185,30 @@ def test_production_refuses_a_wrong_passphrase_and_makes_no_key_under_it(
     assert trust_keys(production_url) == before
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["trust", "init"],
+        ["trust", "rotate", "KZ-KORDAY"],
+        ["trust", "revoke", "x", "--compromised-at", "2026-11-20T00:00:00Z"],
+    ],
+)
+def test_the_key_making_commands_refuse_a_wrong_passphrase_and_make_no_key_under_it(
+    production_url: str, command: list[str]
+) -> None:
+    with sqlite3.connect(production_url.removeprefix("sqlite:///")) as db:  # a state whose keys are still to make
+        db.execute("DELETE FROM trust_keys WHERE state = 'TJ'")
+        db.execute("DELETE FROM trust_sections WHERE state = 'TJ'")
+    before = trust_keys(production_url)
+
+    result = CliRunner().invoke(app, command, env=production_env(production_url, WRONG_PASSPHRASE))
+
+    assert result.exit_code == 2, result.output
+    assert "wrong SILKWAY_KEY_PASSPHRASE" in result.output
+    assert WRONG_PASSPHRASE not in result.output
+    assert trust_keys(production_url) == before
+
+
 def test_production_refuses_keys_sealed_with_the_test_work_factor(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

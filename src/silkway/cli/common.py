@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 
 from silkway.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from silkway.services import Services
 
 # soft wrap: messages and verdicts stay whole lines however narrow the terminal, so scripts can grep them
 err = Console(stderr=True, soft_wrap=True)
@@ -27,3 +32,16 @@ def settings() -> Settings:
 def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
     err.print(f"[red]error:[/] {message}")
     return typer.Exit(code)
+
+
+def keys_sealed(services: Services) -> None:
+    """Stop, with a plain message and exit code 2, a production node whose stored keys are not all sealed and
+    openable (`bootstrap.check_keys_at_rest`): run before any command makes a key, so none is ever sealed
+    under a wrong passphrase beside the others."""
+    from silkway import bootstrap
+
+    try:
+        bootstrap.check_keys_at_rest(services)
+    except SettingsError as exc:
+        services.close()
+        raise fail(str(exc)) from None

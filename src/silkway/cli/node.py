@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from silkway.cli.common import EXIT_INPUT, EXIT_UNAVAILABLE, err, out
+from silkway.cli.common import EXIT_INPUT, EXIT_UNAVAILABLE, err, keys_sealed, out
 from silkway.settings import Settings, SettingsError
 from silkway.shared.errors import DomainError
 
@@ -76,6 +76,7 @@ def node(
         err.print(f"[red]error:[/] cannot migrate {redact(settings.database_url)}: {type(exc).__name__}")
         raise typer.Exit(EXIT_UNAVAILABLE) from None
     services = bootstrap.build(settings)
+    keys_sealed(services)  # before any key is made
     try:
         services.establish_trust()
         if settings.load_demo:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from silkway.cli.common import EXIT_FAILED, EXIT_UNAVAILABLE, fail, out, settings
+from silkway.cli.common import EXIT_FAILED, EXIT_UNAVAILABLE, fail, keys_sealed, out, settings
 from silkway.shared.errors import DomainError
 from silkway.signing.errors import MalformedRecord, VerificationError
 
@@ -33,6 +33,7 @@ def trust_init() -> None:
     from silkway import bootstrap
 
     services = bootstrap.build(settings())
+    keys_sealed(services)
     try:
         created = services.establish_trust()
     finally:
@@ -157,6 +158,7 @@ def trust_rotate(office: Annotated[str, typer.Argument(help="The office whose ke
     from silkway import bootstrap
 
     services = bootstrap.build(settings())
+    keys_sealed(services)
     try:
         entry = services.rotate_key(office)
     finally:
@@ -176,6 +178,7 @@ def trust_revoke(
 
     when = _instant(compromised_at)
     services = bootstrap.build(settings())
+    keys_sealed(services)
     try:
         replacement = services.revoke_key(key_id, when)
     finally:
