@@ -157,9 +157,10 @@ def test_the_database_lost_after_the_commit_before_the_answer_is_kept_answers_tr
 
     # a retry records nothing twice, and says plainly that the answer is gone and where to look
     retried = client.post("/api/v1/transits", json=declaration(), headers=headers)
-    assert retried.status_code == 409, retried.text
+    assert retried.status_code == 422, retried.text
     assert retried.headers["content-type"].startswith("application/problem+json")
-    assert retried.json()["code"] == "idempotency_answer_lost"
+    assert retried.json()["code"] == "idempotency_key_reused"
+    assert "was already recorded; its answer was not kept" in retried.json()["detail"]
     assert len(contents(database_url)["transits"]) == len(after["transits"])
 
 

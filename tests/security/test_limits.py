@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, table, text
@@ -25,6 +24,7 @@ from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 from visawalk import application
 
+from loops import run
 from silkway import bootstrap
 from silkway.accounts.handlers import BadCredentials, UnlockAccount, authenticate, unlock_account
 from silkway.accounts.model import LockOut
@@ -208,7 +208,7 @@ def run_body_limit(
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/api/v1/transits", "headers": headers}
-    anyio.run(BodyLimit(app, max_body=limit, max_upload=limit), scope, receive, send)
+    run(BodyLimit(app, max_body=limit, max_upload=limit)(scope, receive, send))  # a fresh thread: see loops.py
     return sent, read, got
 
 

@@ -7,8 +7,7 @@
     ├── IllegalState                 the action is not allowed in the record's current state
     └── Conflict                     the action clashes with another one
         ├── ConcurrentUpdate         someone changed the record in between; retry
-        ├── IdempotencyKeyReused     the same Idempotency-Key was sent with another request
-        └── IdempotencyAnswerLost    the key's request was recorded, but its answer could not be kept
+        └── IdempotencyKeyReused     the same Idempotency-Key was sent with another request, or again
 
 Beside them, not domain errors:
 
@@ -83,18 +82,11 @@ class ConcurrentUpdate(Conflict):
 
 
 class IdempotencyKeyReused(Conflict):
-    """An Idempotency-Key was reused with a different request body."""
+    """An Idempotency-Key was reused with a different request body, or sent again for a request that was recorded
+    but whose answer was not kept to replay (a page's form sent twice; an answer lost to a database failure)."""
 
     code = "idempotency_key_reused"
     title = "Idempotency-Key reused with another request"
-
-
-class IdempotencyAnswerLost(Conflict):
-    """The request of an Idempotency-Key was recorded, but the answer to replay was not kept (the database failed
-    between the two): sending it again would not do it twice, and cannot give its answer back either."""
-
-    code = "idempotency_answer_lost"
-    title = "The request was recorded; its answer was not kept"
 
 
 class ServiceUnavailable(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from silkway.shared.errors import IdempotencyAnswerLost, IdempotencyKeyReused
+from silkway.shared.errors import IdempotencyKeyReused
 
 MAX_KEY_LENGTH = 200
 
@@ -63,10 +63,10 @@ def check_claim(records: IdempotencyRecords, claim: IdempotencyKey | None) -> No
                 f"Idempotency-Key {claim.key!r} was already used for a different request",
                 fields={"Idempotency-Key": "reused with another body"},
             )
-        # The claim commits with the request's records and its answer is kept just after; a claim found without
-        # an answer is one whose answer was lost when the database failed in between
-        raise IdempotencyAnswerLost(
-            f"the request of Idempotency-Key {claim.key!r} was recorded, but its answer was not kept: "
-            "look the result up instead of sending the request again"
+        # the claim committed with the request's records, and no answer was kept to replay: a page's form sent
+        # twice, or an API answer lost when the database failed just after the commit
+        raise IdempotencyKeyReused(
+            f"the request of Idempotency-Key {claim.key!r} was already recorded; its answer was not kept, so look "
+            "the result up instead of sending the request again"
         )
     records.claim(claim)
