@@ -8,6 +8,7 @@ DELETE of a signed record, and the log's tree head after it must extend the one 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -355,3 +356,43 @@ def test_no_route_can_change_the_trail(client: TestClient) -> None:
 
 def _b64u(text: str) -> bytes:
     return from_b64u(text)
+
+
+def test_an_admin_unlocks_on_the_accounts_page_and_downloads_the_trail_that_shows_it(
+    client: TestClient, services: Services, clock: FixedClock
+) -> None:
+    for _ in range(5):  # the default lock-out: five failures in a row
+        assert client.post("/api/v1/auth/token", data={"username": "customs-kz", "password": "wrong"}).status_code in (
+            401,
+            429,
+        )
+    assert client.post("/api/v1/auth/token", data={"username": "customs-kz", "password": "demo"}).status_code == 429
+
+    csrf = re.compile(r'name="csrf" value="([^"]+)"')
+    signed_in = client.post(
+        "/signin",
+        data={"csrf": csrf.findall(client.get("/signin").text)[0], "username": "admin-kz", "password": "demo"},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303
+    page = client.get("/admin/accounts")
+    assert 'action="/admin/accounts/customs-kz/unlock"' in page.text
+    unlocked = client.post(
+        "/admin/accounts/customs-kz/unlock", data={"csrf": csrf.findall(page.text)[0]}, follow_redirects=False
+    )
+    assert unlocked.status_code == 303
+    assert 'action="/admin/accounts/customs-kz/unlock"' not in client.get(unlocked.headers["location"]).text
+    assert client.post("/api/v1/auth/token", data={"username": "customs-kz", "password": "demo"}).status_code == 200
+
+    download = client.get("/admin/audit-trail.jsonl")
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("application/x-ndjson")
+    assert 'filename="silkway-audit-KZ-' in download.headers["content-disposition"]
+    lines = [json.loads(line) for line in download.text.splitlines()]
+    assert lines == client.get("/api/v1/audit-trail", headers=auth(client, "admin-kz")).json()["records"]
+    about = [(r["type"], r["actor"]) for r in lines if r["subject"] == "account:customs-kz"]
+    assert about == [("AccountCreated", "system"), ("AccountLockedOut", "customs-kz"), ("AccountUnlocked", "admin-kz")]
+    trust = services.notary.verified_trust_list(clock.now())
+    for r in lines:
+        record = SignedRecord(canonical=r["canonical"].encode(), signature=_b64u(r["signature"]))
+        assert verify_record(record, trust, subject=r["subject"]) == [], r

@@ -247,6 +247,8 @@ MATRIX: dict[Route, Policy] = {
     ("GET", "/admin/offices"): every_state(ADMIN),
     ("GET", "/admin/accounts"): own(ADMIN),
     ("POST", "/admin/accounts"): every_state(ADMIN),
+    ("POST", "/admin/accounts/{username}/unlock"): own(ADMIN),
+    ("GET", "/admin/audit-trail.jsonl"): own(ADMIN),
     ("GET", "/admin/risk-rules"): own(ADMIN),
     ("POST", "/admin/risk-rules"): every_state(ADMIN),
     ("POST", "/admin/risk-rules/delete"): every_state(ADMIN),
@@ -261,6 +263,7 @@ HIDING: frozenset[Route] = frozenset(
     {
         # another state's account is "not found" to an admin: its username tells nothing
         ("POST", "/api/v1/accounts/{username}/unlock"),
+        ("POST", "/admin/accounts/{username}/unlock"),
         # another holder's or another state's transit is "not found", so its MRN tells nothing
         ("GET", "/api/v1/transits/{mrn}"),
         ("GET", "/api/v1/transits/{mrn}/document"),
@@ -910,6 +913,8 @@ PROBES: dict[Route, Probe] = {
     ("GET", "/analyst"): Probe(),
     ("GET", "/admin/offices"): Probe(),
     ("GET", "/admin/accounts"): Probe(shows=lambda w: "customs-kz"),
+    ("POST", "/admin/accounts/{username}/unlock"): Probe(params=given(username="customs-kz"), body=given()),
+    ("GET", "/admin/audit-trail.jsonl"): Probe(shows=lambda w: "customs-kz"),
     ("POST", "/admin/accounts"): Probe(
         body=lambda w, who: {
             **new_account("page")(w, who),

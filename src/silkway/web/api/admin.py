@@ -12,6 +12,7 @@ from silkway.shared.actors import Actor, Role
 from silkway.shared.errors import NotFound, NotPermitted
 from silkway.shared.money import Money
 from silkway.signing.encoding import b64u
+from silkway.storage.audit import TrailEntry
 from silkway.transit import handlers
 from silkway.transit.commands import DeleteRiskRule, PutRiskRule, RegisterGuarantee
 from silkway.transit.model import ControlKind
@@ -200,24 +201,26 @@ def audit_trail(
     """Read-only by design: no route updates or deletes a signed record. Each record verifies offline against
     the trust list, and its log index against the node's signed tree heads (`/api/v1/log/...`)."""
     entries = services.audit_trail.trail(actor.country, after=after, limit=limit)
-    records = [
-        AuditRecordOut(
-            log_index=e.log_index,
-            kind=e.kind,
-            subject=e.subject,
-            seq=e.seq,
-            type=e.type,
-            actor=e.actor,
-            at=e.at,
-            key_id=e.key_id,
-            hash=e.hash,
-            signature=b64u(e.signature),
-            canonical=None if e.record is None else e.record.canonical.decode("utf-8"),
-        )
-        for e in entries
-    ]
+    records = [trail_record(e) for e in entries]
     return AuditTrailOut(
         state=actor.country, records=records, next_after=records[-1].log_index if len(records) == limit else None
+    )
+
+
+def trail_record(entry: TrailEntry) -> AuditRecordOut:
+    """One signed record of a state's audit trail, as the API and the admin's download give it."""
+    return AuditRecordOut(
+        log_index=entry.log_index,
+        kind=entry.kind,
+        subject=entry.subject,
+        seq=entry.seq,
+        type=entry.type,
+        actor=entry.actor,
+        at=entry.at,
+        key_id=entry.key_id,
+        hash=entry.hash,
+        signature=b64u(entry.signature),
+        canonical=None if entry.record is None else entry.record.canonical.decode("utf-8"),
     )
 
 

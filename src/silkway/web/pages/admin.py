@@ -9,16 +9,23 @@ and what the handler still refuses is told in the same words. Nothing is written
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import FormData
 
-from silkway.accounts.handlers import MAX_PASSWORD, MIN_PASSWORD, CreateAccount, create_account
+from silkway.accounts.handlers import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    CreateAccount,
+    UnlockAccount,
+    create_account,
+    unlock_account,
+)
 from silkway.places.model import OfficeKind
 from silkway.shared.actors import Actor, Role
 from silkway.shared.errors import DomainError
@@ -27,6 +34,8 @@ from silkway.transit import handlers
 from silkway.transit.commands import DeleteRiskRule, PutRiskRule
 from silkway.transit.model import ControlKind
 from silkway.transit.risk import RiskRule
+from silkway.web.api.admin import trail_record
+from silkway.web.limits import lock_out_of
 from silkway.web.pages.analyst import MODE_NAMES, country_name
 from silkway.web.pages.base import N_, ROLE_NAMES, FormDep, FormProblem, Page, signed_in
 
@@ -152,11 +161,46 @@ class AccountRow:
     role: str
     active: bool
     created: str
+    locked_until: str | None
 
 
 @router.get("/admin/accounts")
-def accounts(visit: Admin, created: Annotated[str | None, Query(max_length=64)] = None) -> Response:
-    return _accounts_page(visit, values={}, problem=None, created=created)
+def accounts(
+    visit: Admin,
+    created: Annotated[str | None, Query(max_length=64)] = None,
+    unlocked: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    return _accounts_page(visit, values={}, problem=None, created=created, unlocked=unlocked)
+
+
+@router.post("/admin/accounts/{username}/unlock")
+def unlock(visit: Admin, username: str, form: FormDep) -> Response:
+    services = visit.services
+    account = unlock_account(
+        UnlockAccount(actor=_actor(visit), username=username), uow=services.uow(), clock=services.clock
+    )
+    return visit.redirect(f"/admin/accounts?unlocked={account.username}")
+
+
+@router.get("/admin/audit-trail.jsonl")
+def audit_trail(visit: Admin) -> Response:
+    """The state's whole audit trail as JSON lines, one signed record each, as the API's `/audit-trail` pages it."""
+    state = _actor(visit).country
+    trail = visit.services.audit_trail
+
+    def lines() -> Iterator[bytes]:
+        after = -1
+        while page := trail.trail(state, after=after):
+            for entry in page:
+                yield trail_record(entry).model_dump_json().encode() + b"\n"
+            after = page[-1].log_index
+
+    day = visit.services.clock.now().date().isoformat()
+    return StreamingResponse(
+        lines(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="silkway-audit-{state}-{day}.jsonl"'},
+    )
 
 
 @router.post("/admin/accounts")
@@ -211,10 +255,17 @@ def create(visit: Admin, form: FormDep) -> Response:
 
 
 def _accounts_page(
-    visit: Page, *, values: Mapping[str, str], problem: FormProblem | None, created: str | None, status: int = 200
+    visit: Page,
+    *,
+    values: Mapping[str, str],
+    problem: FormProblem | None,
+    created: str | None,
+    unlocked: str | None = None,
+    status: int = 200,
 ) -> Response:
     actor = _actor(visit)
     listed = sorted(visit.services.queries.accounts(actor.country), key=lambda a: a.username)
+    now, lock_out = visit.services.clock.now(), lock_out_of(visit.services.settings)
     rows = [
         AccountRow(
             username=a.username,
@@ -222,6 +273,9 @@ def _accounts_page(
             role=visit._(ROLE_NAMES[a.role]),
             active=a.active,
             created=visit.date(a.created_at),
+            locked_until=None
+            if (until := a.failed_sign_ins.locked_until(now, lock_out)) is None
+            else visit.datetime(until),
         )
         for a in listed
     ]
@@ -231,6 +285,7 @@ def _accounts_page(
         state_name=country_name(actor.country, visit.lang),
         accounts=rows,
         created=created if created and any(a.username == created for a in listed) else None,
+        unlocked=unlocked if unlocked and any(a.username == unlocked for a in listed) else None,
         roles=[(r.value, visit._(ROLE_NAMES[r])) for r in ROLES],
         values=values,
         problem=problem,
