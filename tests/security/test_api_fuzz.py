@@ -128,7 +128,7 @@ def errors_are_problems(ctx: CheckContext, response: Response, case: Case) -> bo
 
 def successes_are_documented(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """A success answer has a status and a content type the document lists for the operation. (Error answers are
-    problems, checked above; the document does not list them yet, see the expected failure at the end.)"""
+    problems, checked above and by `test_the_document_lists_the_problems_of_every_operation`.)"""
     if response.status_code >= 400:
         return None
     status_code_conformance(ctx, response, case)

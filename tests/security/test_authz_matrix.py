@@ -11,9 +11,10 @@ The policy is the one a mature system of the trade keeps (eTIR and NCTS for tran
 Code for visas), not a transcript of the code: officials see and act on their own state's business only; a
 carrier its own transits; a consul decides for its own state and may revoke any visa of the scheme (Visa
 Code Art. 34); border guards of every state read a visa valid there; analysts read their own state's
-figures; an administrator keeps its own state's accounts, rules and guarantees and the node, and reads no
-case file (transit, visa or alert). Where the code differs, the cell says what the policy is and the test
-fails: that is a finding, to be fixed in src/, never here.
+figures; an administrator keeps its own state's accounts, rules and guarantees and the node, and, as the
+service's supervisor, reads its state's transits and the scheme's visas and alerts (docs/visas.md; SECURITY.md
+lists this among its known gaps). Where the code differs, the cell says what the policy is and the test fails:
+that is a finding, to be fixed in src/, never here.
 
 Every cell is checked against the real app (SQLite, migrated, demo accounts, a fixed clock):
 

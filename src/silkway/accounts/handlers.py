@@ -126,8 +126,7 @@ def authenticate(
         raise BadCredentials("wrong username or password")
     _refuse_if_locked(account.failed_sign_ins, now, lock_out)
     if hasher.verify(account.password_hash, password) and account.active:
-        if account.failed_sign_ins != FailedSignIns():
-            _forget_failures(name, uow=uow)
+        _admit(name, uow=uow, now=now, lock_out=lock_out)
         return account.as_actor()
     _count_failure(name, uow=uow, now=now, lock_out=lock_out)
     raise BadCredentials("wrong username or password")
@@ -155,7 +154,7 @@ def _count_failure(name: str, *, uow: AccountsUnitOfWork, now: datetime, lock_ou
                     type="AccountLockedOut",
                     state=account.country,
                     subject=f"account:{account.username}",
-                    actor=account.as_actor(),
+                    actor=SYSTEM,  # the node locks it: the failures came from whoever knew the username
                     at=now,
                     details={"failures": account.failed_sign_ins.count, "until": until.isoformat()},
                 )
@@ -165,13 +164,17 @@ def _count_failure(name: str, *, uow: AccountsUnitOfWork, now: datetime, lock_ou
         raise AccountLockedOut(until, username=name)
 
 
-def _forget_failures(name: str, *, uow: AccountsUnitOfWork) -> None:
+def _admit(name: str, *, uow: AccountsUnitOfWork, now: datetime, lock_out: LockOut) -> None:
+    """A right password: refused still if failures sent in parallel locked the account while it was checked
+    (read again under the account's lock), else its failures are forgotten."""
     with uow:
         account = uow.accounts.get(name)
-        if account is not None:
-            account.failed_sign_ins = FailedSignIns()
-            uow.accounts.update(account)
-            uow.commit()
+        if account is None or account.failed_sign_ins == FailedSignIns():
+            return
+        _refuse_if_locked(account.failed_sign_ins, now, lock_out)
+        account.failed_sign_ins = FailedSignIns()
+        uow.accounts.update(account)
+        uow.commit()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

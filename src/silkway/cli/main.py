@@ -8,12 +8,11 @@ from typing import Annotated
 
 import typer
 
-from silkway.cli.common import EXIT_INPUT, EXIT_UNAVAILABLE, err, out
+from silkway.cli.common import EXIT_INPUT, EXIT_UNAVAILABLE, err, keys_sealed, out
 from silkway.cli.common import settings as _settings
 from silkway.cli.node import node
 from silkway.cli.trust import audit_log, trust, verify_document
 from silkway.cli.visas import purge, visa
-from silkway.settings import SettingsError
 from silkway.shared.errors import DomainError, ServiceUnavailable, StorageFull
 from silkway.web.logs import LogLevel, log_config
 
@@ -54,11 +53,7 @@ def serve(
     bootstrap.migrate(settings.database_url)
     services = bootstrap.build(settings)
     try:
-        try:
-            bootstrap.check_keys_at_rest(services)  # before any key is made: none sealed under a wrong passphrase
-        except SettingsError as exc:
-            err.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(EXIT_INPUT) from None
+        keys_sealed(services)  # before any key is made: none sealed under a wrong passphrase
         if settings.load_demo and settings.demo_history:
             with out.status("first start: simulating a month of demo traffic…"):
                 history = load_history(services)

@@ -226,11 +226,16 @@ class SqlInbox:
                 r.event_id,
                 r.origin,
                 r.seq,
-                b"" if r.record is None else self._personal.open(r.record, bound_to=_held(r.event_id)),
+                b"" if r.record is None else self._held_bytes(r.event_id, r.record),
                 r.signature or b"",
             )
             for r in rows
         ]
+
+    def _held_bytes(self, event_id: str, stored: bytes) -> bytes:
+        if stored.startswith(b"{"):  # held before waiting records were sealed (migration 0006): signed JSON as sent
+            return stored
+        return self._personal.open(stored, bound_to=_held(event_id))
 
     def resolve(self, event_id: str, outcome: str, *, at: datetime) -> None:
         """A waiting event is handled: its bytes are dropped (the stored record, or the conflict, keeps them)."""

@@ -15,8 +15,9 @@ processes and a restart; each answer beyond a limit is 429 problem+json with ``R
   ``SILKWAY_SIGN_IN_PER_USERNAME``). Only failures count: the officers of a post behind one address all sign
   in at the change of shift, and a success costs no write. The check comes before the password is, so a
   refused guess costs one read, and tells nothing of the password or of whether the username exists;
-- visa applications lodged per client address (``SILKWAY_VISA_APPLICATIONS_PER_ADDRESS``), counted as each
-  reaches the lodging (a form sent back for corrections does not count).
+- visa applications per client address (``SILKWAY_VISA_APPLICATIONS_PER_ADDRESS``), counted as each reaches
+  the lodging: a page form sent back by its own checks does not count; an application the scheme's rules then
+  refuse does, since a flood of them costs the node the same work.
 
 **The client's address** is the ASGI client host. Behind a reverse proxy that is the proxy's own address, for
 every client at once, unless uvicorn is started with ``--proxy-headers`` and ``--forwarded-allow-ips`` naming
@@ -95,7 +96,7 @@ class BodyLimit:
         limit = self.max_upload if scope["path"] in UPLOAD_PATHS else self.max_body
         declared = Headers(scope=scope).get("content-length")
         if declared is not None:
-            if not declared.isdigit():
+            if not (declared.isascii() and declared.isdigit()):  # `int` takes ² and ٣; HTTP does not
                 await _refusal(400, "malformed_content_length", "Malformed Content-Length", declared[:40], scope)(
                     scope, receive, send
                 )

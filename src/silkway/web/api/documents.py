@@ -17,6 +17,7 @@ from silkway.i18n import UnsupportedLanguage, negotiate
 from silkway.services import Services
 from silkway.shared.errors import InvalidInput
 from silkway.shared.mrn import Mrn
+from silkway.signing import seal
 from silkway.storage.trust import LoggedRecord
 from silkway.transit import handlers
 from silkway.transit.errors import TransitNotFound
@@ -89,7 +90,11 @@ def transit_document_pdf(
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {"type": "object", "required": ["payload"], "properties": {"payload": {"type": "string"}}}
+                    "schema": {
+                        "type": "object",
+                        "required": ["payload"],
+                        "properties": {"payload": {"type": "string", "maxLength": seal.MAX_LENGTH}},
+                    }
                 },
                 "multipart/form-data": {
                     "schema": {
