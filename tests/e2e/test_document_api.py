@@ -148,11 +148,19 @@ def test_an_edited_seal_or_a_seal_by_an_unknown_key_is_not_genuine(client: TestC
     [
         ({"json": {}}, "payload"),
         ({"json": {"payload": ""}}, "payload"),
+        ({"json": {"payload": "SW1:" + "A" * 997}}, "payload"),
         ({"content": b"SW1:ABC", "headers": {"Content-Type": "text/plain"}}, "content-type"),
         ({"files": {"file": ("x.bin", b"\x00\x01garbage", "application/octet-stream")}}, "file"),
         ({"files": {"other": ("x.png", b"", "image/png")}}, "file"),
     ],
-    ids=["no payload", "empty payload", "wrong content type", "garbage upload", "wrong form field"],
+    ids=[
+        "no payload",
+        "empty payload",
+        "longer than any seal",
+        "wrong content type",
+        "garbage upload",
+        "wrong form field",
+    ],
 )
 def test_bad_verify_requests_get_a_clear_problem(client: TestClient, kwargs: dict[str, Any], field: str) -> None:
     body = problem(client.post("/api/v1/verify", **kwargs), 422, "invalid_input")

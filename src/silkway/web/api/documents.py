@@ -129,6 +129,10 @@ async def verify(request: Request, services: ServicesDep) -> dict[str, Any]:
         payload = body.get("payload") if isinstance(body, dict) else None
         if not isinstance(payload, str) or not payload.strip():
             raise InvalidInput('send {"payload": "SW1:..."}', fields={"payload": "a seal string is required"})
+        if len(payload) > seal.MAX_LENGTH:
+            raise InvalidInput(
+                f"a seal is at most {seal.MAX_LENGTH} characters", fields={"payload": "longer than any seal"}
+            )
         payloads = [payload]
     else:
         raise InvalidInput(
