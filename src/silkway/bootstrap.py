@@ -10,8 +10,6 @@ import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from silkway.auth.passwords import Argon2Hasher
 from silkway.auth.tokens import TokenIssuer
@@ -34,7 +32,6 @@ from silkway.storage.limits import SqlLimits
 from silkway.storage.personal import PersonalData
 from silkway.storage.queries import Queries
 from silkway.storage.receiving import SqlReceiver
-from silkway.storage.tables import TrustKeyRow
 from silkway.storage.trust import SqlNotary
 from silkway.storage.uow import SqlUnitOfWork, write_sessions
 from silkway.storage.visa_queries import VisaQueries
@@ -159,19 +156,9 @@ def check_keys_at_rest(services: Services) -> int:
     (public) id, never its bytes."""
     if not services.settings.production:
         return 0
-    engine = make_engine(services.settings.database_url)
-    try:
-        with Session(engine) as session:
-            rows = session.execute(
-                select(TrustKeyRow.key_id, TrustKeyRow.sealed_private)
-                .where(TrustKeyRow.sealed_private.is_not(None))
-                .order_by(TrustKeyRow.key_id)
-            ).all()
-    finally:
-        engine.dispose()
+    rows = services.notary.sealed_private_keys()
     vault = services.notary.vault
-    for key_id, held in rows:
-        sealed: bytes = held or b""  # never empty: the query left out the keys held public-only
+    for key_id, sealed in rows:
         work_factor = sealed_work_factor(sealed)
         if work_factor is None:
             raise SettingsError(

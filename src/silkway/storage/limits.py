@@ -26,11 +26,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Engine, and_, case, delete, literal, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import ReturningInsert
 
 from silkway.accounts.model import FailedSignIns
-from silkway.shared.errors import ServiceUnavailable
 from silkway.storage.engine import writer
 from silkway.storage.tables import LimitCounterRow
 
@@ -82,16 +80,13 @@ class SqlLimits:
     def count(self, counts: Sequence[Count], *, now: datetime) -> list[Tally]:
         """Add one hit at `now` to each of `counts`, in one transaction; the tallies with it."""
         purge = secrets.randbelow(PURGE_ONE_IN) == 0
-        try:
-            with self._writer.begin() as conn:
-                tallies = []
-                for count in counts:
-                    row = conn.execute(self._upsert(conn.dialect.name, count, now)).one()
-                    tallies.append(Tally(hits=row.hits, since=row.since))
-                if purge:
-                    conn.execute(delete(LimitCounterRow).where(or_(*(_expired(count, now) for count in counts))))
-        except OperationalError as exc:
-            raise ServiceUnavailable("the database is unavailable; nothing was counted") from exc
+        with self._writer.begin() as conn:
+            tallies = []
+            for count in counts:
+                row = conn.execute(self._upsert(conn.dialect.name, count, now)).one()
+                tallies.append(Tally(hits=row.hits, since=row.since))
+            if purge:
+                conn.execute(delete(LimitCounterRow).where(or_(*(_expired(count, now) for count in counts))))
         return tallies
 
     # --- `silkway.accounts.ports.UnknownUsernames` ---------------------------------------------------------
@@ -109,15 +104,12 @@ class SqlLimits:
 
     def _stored(self, counts: Sequence[Count]) -> list[Tally]:
         keys = [(c.scope, self._digest(c)) for c in counts]
-        try:
-            with self._engine.connect() as conn:
-                rows = conn.execute(
-                    select(
-                        LimitCounterRow.scope, LimitCounterRow.key, LimitCounterRow.hits, LimitCounterRow.since
-                    ).where(tuple_(LimitCounterRow.scope, LimitCounterRow.key).in_(keys))
-                ).all()
-        except OperationalError as exc:
-            raise ServiceUnavailable("the database is unavailable") from exc
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(LimitCounterRow.scope, LimitCounterRow.key, LimitCounterRow.hits, LimitCounterRow.since).where(
+                    tuple_(LimitCounterRow.scope, LimitCounterRow.key).in_(keys)
+                )
+            ).all()
         found = {(r.scope, r.key): Tally(hits=r.hits, since=r.since) for r in rows}
         return [found.get(key, Tally()) for key in keys]
 

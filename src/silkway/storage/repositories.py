@@ -368,10 +368,10 @@ class SqlAccountRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def get(self, username: str, *, for_update: bool = True) -> Account | None:
+    def get(self, username: str) -> Account | None:
         """The account, its row locked until the transaction ends (PostgreSQL; SQLite's write transactions hold
         the whole database), so that counting a failed sign-in is one step even for parallel requests."""
-        row = self._session.get(AccountRow, username, with_for_update=for_update)
+        row = self._session.get(AccountRow, username, with_for_update=True)
         return None if row is None else _account(row)
 
     def add(self, account: Account) -> None:

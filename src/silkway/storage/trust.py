@@ -287,6 +287,16 @@ class SqlNotary:
     def _session(self) -> Session:
         return Session(self._engine)
 
+    def sealed_private_keys(self) -> list[tuple[str, bytes]]:
+        """(key id, sealed private key) of every key this node holds the private half of, by key id."""
+        with self._session() as session:
+            rows = session.execute(
+                select(TrustKeyRow.key_id, TrustKeyRow.sealed_private)
+                .where(TrustKeyRow.sealed_private.is_not(None))
+                .order_by(TrustKeyRow.key_id)
+            ).all()
+        return [(key_id, sealed) for key_id, sealed in rows if sealed is not None]
+
     def node_key(self, session: Session) -> SigningKey:
         return SqlLedger(session, self._keyring).signing_key(self.node_state, usage=KeyUsage.NODE)
 
